@@ -1,0 +1,117 @@
+"""One error shape for the whole API: {"error": {"code", "message", "fields"}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from kefu.core.exceptions import ApplicationError
+
+logger = logging.getLogger("kefu.api")
+
+
+def error_body(
+    code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> JsonResponse:
+    return JsonResponse(
+        error_body(code, message, fields), status=status, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def _field_name(loc: list[Any]) -> str:
+    # ("body", "payload", "name") → "name"; ("query", "page") → "page"; lists keep their index
+    parts = [
+        str(part) for part in loc if part not in ("body", "query", "path", "payload", "filters")
+    ]
+    return ".".join(parts) or "__all__"
+
+
+_PYDANTIC_MESSAGES = {
+    "missing": "此项为必填项。",
+    "string_too_long": "内容过长。",
+    "string_too_short": "内容过短。",
+    "int_parsing": "必须是整数。",
+    "int_from_float": "必须是整数。",
+    "less_than_equal": "数值过大。",
+    "greater_than_equal": "数值过小。",
+    "string_type": "必须是文本。",
+    "literal_error": "取值不在允许范围内。",
+    "enum": "取值不在允许范围内。",
+    "bool_parsing": "必须是 true 或 false。",
+    "model_attributes_type": "必须是 JSON 对象。",
+    "dict_type": "必须是 JSON 对象。",
+    "extra_forbidden": "不允许的字段。",
+}
+
+
+def _pydantic_message(error: dict[str, Any]) -> str:
+    known = _PYDANTIC_MESSAGES.get(str(error.get("type", "")))
+    if known:
+        return _(known)
+    if error.get("type") == "value_error":
+        # our own validators raise ValueError with a Chinese message; pydantic prefixes it
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    return str(error.get("msg", _("取值无效。")))
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    @api.exception_handler(ValidationError)
+    def on_validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        fields: dict[str, list[str]] = {}
+        for error in exc.errors:
+            fields.setdefault(_field_name(list(error.get("loc", []))), []).append(
+                _pydantic_message(error)
+            )
+        return error_response(422, "invalid", _("提交的内容有误，请检查标出的字段。"), fields)
+
+    @api.exception_handler(AuthenticationError)
+    def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(401, "unauthenticated", _("请先登录：缺少或无效的访问令牌。"))
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        status = exc.status_code
+        if status == 400:
+            return error_response(400, "malformed", _("请求内容无法解析，请发送有效的 JSON。"))
+        if status == 401:
+            return error_response(401, "unauthenticated", _("请先登录：缺少或无效的访问令牌。"))
+        if status == 403:
+            return error_response(403, "forbidden", _("您没有执行此操作的权限。"))
+        if status == 429:
+            return error_response(429, "throttled", _("请求过于频繁，请稍后再试。"))
+        return error_response(status, "error", str(exc))
+
+    @api.exception_handler(ApplicationError)
+    def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @api.exception_handler(Http404)
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(404, "not_found", _("请求的对象不存在。"))
+
+    @api.exception_handler(PermissionDenied)
+    def on_403(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return error_response(403, "forbidden", _("您没有执行此操作的权限。"))
+
+    @api.exception_handler(DjangoValidationError)
+    def on_model_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        return error_response(422, "invalid", _("提交的内容有误，请检查标出的字段。"), fields)
+
+    @api.exception_handler(Exception)
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unhandled API error on %s %s", request.method, request.path)
+        return error_response(500, "server_error", _("服务器内部错误，已记录，请稍后重试。"))

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from kefu.audit.models import AuditEvent
+from kefu.core.context import current_request_meta
+
+if TYPE_CHECKING:
+    from kefu.org.models import User
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    return str(value)
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    field: str = "",
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+) -> AuditEvent:
+    """Append one audit event. Call it inside the transaction of the change it records,
+    so the change and its record commit or roll back together."""
+    meta = current_request_meta()
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_id = object_id or str(target.pk)
+        object_repr = object_repr or str(target)[:200]
+    authenticated = actor is not None and actor.is_authenticated
+    return AuditEvent.objects.create(
+        actor=actor if authenticated else None,
+        actor_name=(actor.get_username() if authenticated and actor else "")[:150],
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        field=field,
+        changes=_jsonable(changes or {}),
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+        channel=meta.channel,
+        note=note[:300],
+    )
+
+
+def model_diff(instance: models.Model, data: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for each field in data whose value differs from the instance's."""
+    diff: dict[str, list[Any]] = {}
+    for name, new in data.items():
+        old = getattr(instance, name)
+        if old != new:
+            diff[name] = [_jsonable(old), _jsonable(new)]
+    return diff

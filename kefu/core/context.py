@@ -1,0 +1,35 @@
+"""Who is asking, from where: set once per request by the middleware, read by the audit log.
+
+A context variable keeps services free of request objects while still recording the caller's
+address on every audit event. Jobs and commands run with the empty context (address unknown).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    ip: str | None = None
+    user_agent: str = ""
+    channel: str = "system"  # web, api, system (commands and jobs)
+
+
+_current: ContextVar[RequestMeta] = ContextVar(
+    "kefu_request_meta",
+    default=RequestMeta(),  # noqa: B039 (frozen dataclass: immutable)
+)
+
+
+def current_request_meta() -> RequestMeta:
+    return _current.get()
+
+
+def set_request_meta(meta: RequestMeta) -> object:
+    return _current.set(meta)
+
+
+def reset_request_meta(token: object) -> None:
+    _current.reset(token)  # type: ignore[arg-type]

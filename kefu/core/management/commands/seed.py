@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import time
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kefu.core.seeding import make_context, seed_providers
+
+
+class Command(BaseCommand):
+    help = "Load the demo company (--size demo) or benchmark volumes (--size large)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--size", choices=["demo", "large"], default="demo")
+        parser.add_argument("--seed", type=int, default=2026, help="same seed, same data")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the demo company exists"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from kefu.org.models import User
+
+        if options["if_empty"] and User.objects.filter(username="manager").exists():
+            self.stdout.write("Demo data already loaded; skipping (kefu seed --if-empty).")
+            return
+        started = time.monotonic()
+        ctx = make_context(size=options["size"], seed=options["seed"], out=self.stdout.write)
+        for label, seed in seed_providers():
+            step = time.monotonic()
+            try:
+                seed(ctx)
+            except Exception as exc:
+                raise CommandError(f"seeding {label} failed: {exc}") from exc
+            self.stdout.write(f"  {label}: {time.monotonic() - step:.1f} s")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded ({options['size']}, seed {options['seed']}) "
+                f"in {time.monotonic() - started:.1f} s"
+            )
+        )

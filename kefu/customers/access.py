@@ -1,0 +1,60 @@
+"""Access to customers. Outside the caller's scope is 404 (ids don't leak); inside the scope
+but without the needed permission is 403."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kefu.core.exceptions import Forbidden, NotFound
+from kefu.customers.models import Customer
+from kefu.org.access import user_scope
+from kefu.org.models import User
+
+MAX_ID = 2**63 - 1
+
+
+def customer_scope_filter(user: User | AnonymousUser) -> Q | None:
+    """A filter for the customers the user may see; None means everything."""
+    scope = user_scope(
+        user,
+        all_perm="customers.view_all_customers",
+        department_perm="customers.view_department_customers",
+    )
+    if scope.all:
+        return None
+    visible = Q(serving_team_id__in=scope.team_ids)
+    if scope.user_id is not None:
+        visible |= Q(owner_id=scope.user_id)
+    return visible
+
+
+def customers_for_user(user: User | AnonymousUser) -> QuerySet[Customer]:
+    if not user.has_perm("customers.view_customer"):
+        raise Forbidden(_("您没有查看客户的权限。"))
+    customers = Customer.objects.all()
+    visible = customer_scope_filter(user)
+    return customers if visible is None else customers.filter(visible)
+
+
+def customer_get_for_user(
+    *, user: User | AnonymousUser, customer_id: int, write: bool = False
+) -> Customer:
+    if not 0 < customer_id <= MAX_ID:
+        raise NotFound(_("客户不存在。"))
+    customer = (
+        customers_for_user(user)
+        .select_related("owner", "serving_team", "serving_team__department", "created_by")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise NotFound(_("客户不存在。"))
+    if write and not user.has_perm("customers.change_customer"):
+        raise Forbidden(_("您没有修改客户的权限。"))
+    return customer
+
+
+def can_reveal(user: User | AnonymousUser) -> bool:
+    return user.has_perm("customers.reveal_contact")

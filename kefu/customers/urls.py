@@ -1,0 +1,14 @@
+from django.urls import path
+
+from kefu.customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.customer_list_view, name="list"),
+    path("new/", views.customer_create_view, name="create"),
+    path("export/", views.customer_export_view, name="export"),
+    path("<int:customer_id>/", views.customer_detail_view, name="detail"),
+    path("<int:customer_id>/edit/", views.customer_edit_view, name="edit"),
+    path("<int:customer_id>/reveal/", views.customer_reveal_view, name="reveal"),
+]

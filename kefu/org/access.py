@@ -1,0 +1,53 @@
+"""Who may see what: the data scope of a member of staff (see kefu.org.roles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+
+from kefu.org.models import Team, User
+
+
+@dataclass(frozen=True)
+class Scope:
+    all: bool
+    team_ids: frozenset[int]
+    user_id: int | None
+
+
+def user_scope(user: User | AnonymousUser, *, all_perm: str, department_perm: str) -> Scope:
+    """The teams whose records the user sees.
+
+    1. superuser or ``all_perm`` → everything;
+    2. ``department_perm`` → every team of the departments of the user and of their teams;
+    3. otherwise the user's own teams (plus, for callers that use ``user_id``, what they own).
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Scope(all=False, team_ids=frozenset(), user_id=None)
+    assert isinstance(user, User)
+    if user.is_superuser or user.has_perm(all_perm):
+        return Scope(all=True, team_ids=frozenset(), user_id=user.pk)
+    own = list(user.memberships.values_list("team_id", "team__department_id"))
+    team_ids = {team_id for team_id, _dept in own}
+    if user.has_perm(department_perm):
+        departments = {dept for _team, dept in own}
+        if user.department_id:
+            departments.add(user.department_id)
+        team_ids |= set(
+            Team.objects.filter(department_id__in=departments).values_list("id", flat=True)
+        )
+    return Scope(all=False, team_ids=frozenset(team_ids), user_id=user.pk)
+
+
+def assignable_teams(user: User) -> list[Team]:
+    """Teams the user may give a record to: all when they see everything, else their scope."""
+    scope = user_scope(
+        user,
+        all_perm="customers.view_all_customers",
+        department_perm="customers.view_department_customers",
+    )
+    teams = Team.objects.select_related("department")
+    if scope.all:
+        return list(teams)
+    return list(teams.filter(id__in=scope.team_ids))

@@ -1,0 +1,119 @@
+"""The roles of a service department, as Django groups with permissions.
+
+Roles are declared here once and synced into auth.Group after every migrate, so a fresh install
+and an upgraded one agree. What a role may *see* (its data scope) follows from permissions too:
+
+* ``customers.view_all_customers``        — every customer (manager, GM, finance, quality, admin)
+* ``customers.view_department_customers`` — customers served by any team of the user's department
+* otherwise                               — customers served by the user's own teams,
+                                            or owned by them
+
+An admin may add permissions to a group in the Django admin; sync only adds what is declared
+here and removes nothing, so local grants survive upgrades.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: str  # the auth.Group name (Chinese, as staff say it)
+    label: Promise
+    permissions: tuple[str, ...]
+
+
+_CUSTOMER_WRITE = ("customers.view_customer", "customers.add_customer", "customers.change_customer")
+
+ROLES: tuple[Role, ...] = (
+    Role("agent", "客服专员", _("客服专员"), _CUSTOMER_WRITE),
+    Role(
+        "supervisor",
+        "客服主管",
+        _("客服主管"),
+        (
+            *_CUSTOMER_WRITE,
+            "customers.view_department_customers",
+            "customers.reveal_contact",
+            "customers.export_customers",
+        ),
+    ),
+    Role(
+        "manager",
+        "客服经理",
+        _("客服经理"),
+        (
+            *_CUSTOMER_WRITE,
+            "customers.view_all_customers",
+            "customers.reveal_contact",
+            "customers.export_customers",
+            "customers.delete_customer",
+            "audit.view_auditevent",
+        ),
+    ),
+    Role(
+        "gm",
+        "总经理",
+        _("总经理"),
+        ("customers.view_customer", "customers.view_all_customers", "customers.reveal_contact"),
+    ),
+    Role("engineer", "维修工程师", _("维修工程师"), ("customers.view_customer",)),
+    Role("sales", "销售", _("销售"), _CUSTOMER_WRITE),
+    Role("finance", "财务", _("财务"), ("customers.view_customer", "customers.view_all_customers")),
+    Role("quality", "品质", _("品质"), ("customers.view_customer", "customers.view_all_customers")),
+    Role(
+        "admin",
+        "系统管理员",
+        _("系统管理员"),
+        (
+            *_CUSTOMER_WRITE,
+            "customers.view_all_customers",
+            "org.view_user",
+            "org.add_user",
+            "org.change_user",
+            "org.view_team",
+            "org.add_team",
+            "org.change_team",
+            "org.view_department",
+            "org.add_department",
+            "org.change_department",
+        ),
+    ),
+    Role("auditor", "审计员", _("审计员"), ("audit.view_auditevent",)),
+)
+
+ROLE_BY_CODE = {role.code: role for role in ROLES}
+
+
+def sync_roles() -> None:
+    """Give every role group the permissions declared above (those that exist so far)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    for role in ROLES:
+        group, _created = Group.objects.get_or_create(name=role.name)
+        match = Q(pk__in=[])
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".", 1)
+            match |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.add(*Permission.objects.filter(match))
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    # post_migrate fires once per app, after that app's permissions are created; syncing each
+    # time (idempotent, a few queries) means the last firing sees every permission.
+    using = kwargs.get("using", "default")
+    if using != "default":
+        return
+    sync_roles()
+
+
+def user_role_codes(user: Any) -> list[str]:
+    names = {group.name for group in user.groups.all()}
+    return [role.code for role in ROLES if role.name in names]

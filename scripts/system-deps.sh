@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install the Debian packages a Kefu feature needs, when they are missing.
+#   scripts/system-deps.sh run    gettext (compiling translations)
+#   scripts/system-deps.sh test   + chromium and fonts-noto-cjk (browser tests)
+# As root (as in CI) it installs with apt-get; otherwise it prints the exact line to run and
+# carries on: the feature that needs the package says clearly what is missing.
+set -u
+want=(gettext)
+if [ "${1:-run}" = test ]; then
+  want+=(chromium fonts-noto-cjk)
+fi
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing system packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } \
+    || echo "WARNING: could not install ${missing[*]}; run: sudo apt-get install -y ${missing[*]}"
+else
+  echo "Missing system packages: ${missing[*]}"
+  echo "  install them with: sudo apt-get install -y ${missing[*]}"
+fi
+exit 0
