@@ -61,7 +61,7 @@ demo: deps
 
 serve: deps
 	@$(KEFU) demo_logins
-	$(KEFU) run
+	KEFU_HTTPS=$${KEFU_HTTPS:-0} $(KEFU) run
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .
@@ -75,7 +75,7 @@ pytest: dev-deps assets
 	$(VENV)/bin/pytest -n 2 -q
 
 schema: deps
-	$(KEFU) export_openapi_schema --api kefu.api.api.api --indent 2 --sorted > docs/api/openapi.json
+	$(KEFU) export_openapi_schema --api kefu.api.api.api --indent 2 --sorted --output docs/api/openapi.json
 
 bench: dev-deps assets
 	$(PY) bench/run.py

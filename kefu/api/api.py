@@ -18,7 +18,6 @@ from kefu.org.models import User
 from kefu.org.roles import user_role_codes
 
 
-
 class ReadableJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # Chinese stays readable in answers and logs
 

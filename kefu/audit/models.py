@@ -80,3 +80,32 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events cannot be deleted")
+
+    @property
+    def object_type_display(self) -> str:
+        """customers.customer → 客户 (the model's name in the reader's language)."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type
+
+    @property
+    def changes_display(self) -> list[tuple[str, str]]:
+        """(field, text) pairs; an update shows "old → new", lists are joined with commas."""
+
+        def text(value: Any) -> str:
+            if value is None or value == "":
+                return "—"
+            if isinstance(value, list):
+                return ", ".join(text(item) for item in value)
+            return str(value)
+
+        pairs = []
+        for key, value in (self.changes or {}).items():
+            if self.action == self.Action.UPDATE and isinstance(value, list) and len(value) == 2:
+                pairs.append((key, f"{text(value[0])} → {text(value[1])}"))
+            else:
+                pairs.append((key, text(value)))
+        return pairs

@@ -39,3 +39,19 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             reset_request_meta(token)
+
+
+class DefaultLanguageMiddleware:
+    """Simplified Chinese is the web UI's default whatever the browser says; the language switch
+    (a cookie) changes it. API clients keep Accept-Language, so they can ask for English errors.
+
+    Sits just before django.middleware.locale.LocaleMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
