@@ -190,6 +190,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("KEFU_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "huey": {"level": "INFO", "propagate": False},  # the consumer logs through its own handler
+    },
 }
 TRUSTED_PROXIES = env_list("KEFU_TRUSTED_PROXIES", [])

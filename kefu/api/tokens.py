@@ -50,3 +50,11 @@ def token_user(raw: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > _TOUCH_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def tokens_purge_expired() -> int:
+    """Delete tokens that expired more than a day ago; the grace day keeps recent 401s explainable.
+    Idempotent: running it twice deletes nothing the second time."""
+    cutoff = timezone.now() - timedelta(days=1)
+    deleted, _by_model = ApiToken.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted
