@@ -6,12 +6,17 @@ something (Chromium, PostgreSQL) fails instead: in CI every test runs.
 
 from __future__ import annotations
 
+import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import Client
 
 from kefu.api.tokens import token_issue
@@ -29,6 +34,48 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = str(call.excinfo.value)
         report.outcome = "failed"
         report.longrepr = f"KEFU_CI_STRICT=1: skips are failures in CI ({reason})"
+
+
+_AUDIT_TRIGGERS = importlib.import_module("kefu.audit.migrations.0003_append_only_trigger")
+
+
+@contextmanager
+def _audit_triggers_suspended(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    def run(postgresql: list[str], sqlite: list[str]) -> None:
+        statements = {"postgresql": postgresql, "sqlite": sqlite}.get(connection.vendor, [])
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+    trigger = "audit_auditevent_append_only"
+    run([f"ALTER TABLE audit_auditevent DISABLE TRIGGER {trigger}"], _AUDIT_TRIGGERS.SQLITE_DOWN)
+    try:
+        yield
+    finally:
+        run([f"ALTER TABLE audit_auditevent ENABLE TRIGGER {trigger}"], _AUDIT_TRIGGERS.SQLITE_UP)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_audit_triggers() -> Iterator[None]:
+    """Tests that run outside a transaction (``transaction=True``, ``live_server``) end with a
+    flush, which the audit log's append-only triggers refuse (a DELETE on SQLite, a TRUNCATE on
+    PostgreSQL). Let that flush, and only it, through; the triggers are back right after."""
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: BaseDatabaseOperations, sql_list: list[str]) -> None:
+        with _audit_triggers_suspended(self.connection):
+            original(self, sql_list)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseDatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty cache: rate-limit counters (POST /api/v1/auth/token allows
+    30 a minute per address) must not carry over from the tests before."""
+    cache.clear()
 
 
 @pytest.fixture
@@ -95,6 +142,16 @@ def outsider(make_user: Callable[..., User]) -> User:
 @pytest.fixture
 def auditor(make_user: Callable[..., User]) -> User:
     return make_user("auditor", "auditor", department="service")
+
+
+@pytest.fixture
+def superuser(org: dict[str, Any]) -> User:
+    return User.objects.create_superuser(
+        username="root",
+        password="pw-root",  # noqa: S106 (a test persona)
+        display_name="root",
+        department=org["service"],
+    )
 
 
 class ApiClient:

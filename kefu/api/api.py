@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth import authenticate
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, URLResolver
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router, Schema
 from ninja.renderers import JSONRenderer
 from ninja.throttling import AnonRateThrottle
 
 from kefu.api.auth import AuthedRequest, BearerToken
-from kefu.api.errors import install_error_handlers
-from kefu.api.schemas import ERRORS, Text
+from kefu.api.errors import error_response, install_error_handlers
+from kefu.api.schemas import ERRORS, InputSchema, Text
 from kefu.api.tokens import token_issue
 from kefu.core.exceptions import ApplicationError
 from kefu.org.models import User
@@ -22,7 +28,38 @@ class ReadableJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # Chinese stays readable in answers and logs
 
 
-api = NinjaAPI(
+def _answer_405_in_the_error_shape(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
+    @functools.wraps(view)  # keeps Ninja's csrf_exempt mark
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        answer = error_response(
+            405,
+            "method_not_allowed",
+            _("此接口不支持 %(method)s 请求方法。") % {"method": str(request.method)[:20]},
+        )
+        answer["Allow"] = response["Allow"]
+        return answer
+
+    return wrapper
+
+
+class KefuAPI(NinjaAPI):
+    """Ninja answers a method a path does not take with a bare text/html 405 that bypasses the
+    exception handlers; wrap each path's view so that it, too, is the one error shape."""
+
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        urls = super()._get_urls()
+        for url in urls:
+            if isinstance(url, URLPattern):
+                url.callback = _answer_405_in_the_error_shape(url.callback)
+        return urls
+
+
+api = KefuAPI(
     title="Kefu 客服中心系统 API",
     version="1",
     description=(
@@ -42,7 +79,7 @@ install_error_handlers(api)
 auth_router = Router(tags=["auth"])
 
 
-class TokenIn(Schema):
+class TokenIn(InputSchema):
     username: Text(150, 1)  # type: ignore[valid-type]
     password: Text(200, 1)  # type: ignore[valid-type]
 

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -39,21 +40,33 @@ def _field_name(loc: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
+# pydantic's messages are English; every error type a request can produce gets a Chinese one
+# (gettext_noop so that makemessages collects them for the English catalogue).
 _PYDANTIC_MESSAGES = {
-    "missing": "此项为必填项。",
-    "string_too_long": "内容过长。",
-    "string_too_short": "内容过短。",
-    "int_parsing": "必须是整数。",
-    "int_from_float": "必须是整数。",
-    "less_than_equal": "数值过大。",
-    "greater_than_equal": "数值过小。",
-    "string_type": "必须是文本。",
-    "literal_error": "取值不在允许范围内。",
-    "enum": "取值不在允许范围内。",
-    "bool_parsing": "必须是 true 或 false。",
-    "model_attributes_type": "必须是 JSON 对象。",
-    "dict_type": "必须是 JSON 对象。",
-    "extra_forbidden": "不允许的字段。",
+    "missing": gettext_noop("此项为必填项。"),
+    "string_too_long": gettext_noop("内容过长。"),
+    "string_too_short": gettext_noop("内容过短。"),
+    "string_type": gettext_noop("必须是文本。"),
+    "string_unicode": gettext_noop("必须是有效的 UTF-8 文本。"),
+    "int_parsing": gettext_noop("必须是整数。"),
+    "int_parsing_size": gettext_noop("数值过大。"),
+    "int_from_float": gettext_noop("必须是整数。"),
+    "int_type": gettext_noop("必须是整数。"),
+    "finite_number": gettext_noop("必须是整数。"),
+    "float_parsing": gettext_noop("必须是数字。"),
+    "float_type": gettext_noop("必须是数字。"),
+    "less_than_equal": gettext_noop("数值过大。"),
+    "greater_than_equal": gettext_noop("数值过小。"),
+    "literal_error": gettext_noop("取值不在允许范围内。"),
+    "enum": gettext_noop("取值不在允许范围内。"),
+    "bool_parsing": gettext_noop("必须是 true 或 false。"),
+    "bool_type": gettext_noop("必须是 true 或 false。"),
+    "model_attributes_type": gettext_noop("必须是 JSON 对象。"),
+    "model_type": gettext_noop("必须是 JSON 对象。"),
+    "dict_type": gettext_noop("必须是 JSON 对象。"),
+    "list_type": gettext_noop("必须是列表。"),
+    "none_required": gettext_noop("必须为空（null）。"),
+    "extra_forbidden": gettext_noop("不允许的字段。"),
 }
 
 
@@ -64,7 +77,9 @@ def _pydantic_message(error: dict[str, Any]) -> str:
     if error.get("type") == "value_error":
         # our own validators raise ValueError with a Chinese message; pydantic prefixes it
         return str(error.get("msg", "")).removeprefix("Value error, ")
-    return str(error.get("msg", _("取值无效。")))
+    # never pydantic's English text: clients show these messages to people
+    logger.info("no Chinese message for pydantic error type %r", error.get("type"))
+    return _("取值无效。")
 
 
 def install_error_handlers(api: NinjaAPI) -> None:

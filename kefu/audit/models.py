@@ -44,9 +44,12 @@ class AuditEvent(models.Model):
         verbose_name=_("操作人"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # The log outlives the staff it names: deleting a user leaves their events as they are
+        # (SET_NULL would be an UPDATE, which the append-only trigger refuses, so the delete
+        # failed); actor_name keeps who it was.
+        on_delete=models.DO_NOTHING,
         related_name="+",
-        db_constraint=False,  # the log outlives the staff it names; actor_name keeps who it was
+        db_constraint=False,
     )
     actor_name = models.CharField(_("操作人姓名"), max_length=150, blank=True)
     action = models.CharField(_("动作"), max_length=20, choices=Action.choices, db_index=True)

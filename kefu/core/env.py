@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str = "") -> str:
@@ -16,7 +18,7 @@ def env_str(name: str, default: str = "") -> str:
 
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
-    if raw is None:
+    if raw is None or raw.strip() == "":  # set but empty means "not set", as for env_int
         return default
     value = raw.strip().lower()
     if value in _TRUE:
@@ -57,7 +59,10 @@ def env_secret(name: str) -> str | None:
 def secret_key(var_dir: Path) -> str:
     """KEFU_SECRET_KEY, or a key generated once into var/secret_key and reused after.
 
-    The file is created with O_EXCL so two processes starting together agree on one key.
+    The key is written to a private temporary file first and then hard-linked into place, which
+    fails if the name exists: two processes starting together agree on one key, and neither
+    can read the file half-written (an O_EXCL create followed by a write let the second process
+    read an empty key in between).
     """
     configured = env_secret("KEFU_SECRET_KEY")
     if configured:
@@ -65,11 +70,15 @@ def secret_key(var_dir: Path) -> str:
     path = var_dir / "secret_key"
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=var_dir, prefix=".secret_key.")  # mode 0600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(secrets.token_urlsafe(50))
-    return path.read_text(encoding="utf-8").strip()
+            with contextlib.suppress(FileExistsError):  # another process won: use its key
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise ValueError(f"{path} is empty; delete it to have a new key generated")
+    return key

@@ -10,7 +10,10 @@ from django.utils.translation import gettext as _
 from kefu.core.exceptions import ApplicationError
 
 _MOBILE_NATIONAL = re.compile(r"^1[3-9]\d{9}$")
-_SEPARATORS = re.compile(r"[\s\-()（）]")
+_SEPARATORS = re.compile(r"[\s\-.()（）]")
+# After separators are removed: digits (full-width ones too), optionally after one "+". Letters
+# are refused here: phonenumbers would read "1381234ABCD" as a keypad vanity number.
+_DIALLABLE = re.compile(r"^\+?\d+$")
 
 
 class InvalidPhone(ApplicationError):
@@ -25,6 +28,8 @@ def normalize_mobile(raw: str) -> str:
     text = _SEPARATORS.sub("", raw or "")
     if not text:
         raise InvalidPhone(_("请填写手机号码。"))
+    if not _DIALLABLE.match(text):
+        raise InvalidPhone(_("“%(value)s”不是有效的手机号码。") % {"value": raw[:40]})
     if text.startswith("0086"):
         text = "+86" + text[4:]
     try:
@@ -46,20 +51,32 @@ def national_mobile(e164: str) -> str:
 
 
 def mask_mobile(e164: str) -> str:
-    """+8613812345678 → 138****5678; empty stays empty."""
+    """+8613812345678 → 138****5678; empty stays empty.
+
+    Anything that is not an 11-digit national number keeps at most its first and last two
+    characters, and only when at least half of it stays hidden; shorter values are all stars.
+    """
     if not e164:
         return ""
     national = national_mobile(e164)
     if len(national) == 11:
         return f"{national[:3]}****{national[7:]}"
-    return national[:2] + "*" * max(len(national) - 4, 0) + national[-2:]
+    if len(national) < 8:
+        return "*" * len(national)
+    return national[:2] + "*" * (len(national) - 4) + national[-2:]
 
 
 def mask_name(name: str) -> str:
-    """张三丰 → 张**; used where a person's name must be shown without the person."""
+    """张三丰 → 张**; used where a person's name must be shown without the person.
+
+    A one-character name is all stars: its first character would be the whole name.
+    """
+    name = name.strip()
     if not name:
         return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
+    if len(name) == 1:
+        return "*"
+    return name[0] + "*" * (len(name) - 1)
 
 
 def digits_only(text: str) -> str:

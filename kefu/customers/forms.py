@@ -32,7 +32,7 @@ class CustomerForm(forms.Form):
 
     def __init__(self, *args: Any, teams: list[Team], editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", _("（我的班组）"))] + [
+        choices = [("", _("默认：我的班组"))] + [
             (team.pk, f"{team.department.name} / {team.name}") for team in teams
         ]
         self.fields["serving_team"].choices = choices  # type: ignore[attr-defined]
@@ -41,6 +41,17 @@ class CustomerForm(forms.Form):
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        # Mark every field that now has an error, so the input itself turns red, not only the
+        # text below it.
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
+                css = widget.attrs.get("class", "")
+                if "is-invalid" not in css:
+                    widget.attrs["class"] = f"{css} is-invalid".strip()
 
     def add_service_errors(self, fields: dict[str, list[str]]) -> None:
         for name, messages in fields.items():

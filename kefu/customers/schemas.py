@@ -1,13 +1,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from kefu.api.pagination import PageQuery
-from kefu.api.schemas import Id, Text
+from kefu.api.schemas import Id, InputSchema, Text
+from kefu.core.phones import InvalidPhone, normalize_mobile
+
+
+def _valid_mobile(value: str | None) -> str | None:
+    """Check the number here too, so a bad mobile is reported with the other bad fields in one
+    answer; the service normalises it (the same rule, kefu.core.phones)."""
+    if value and value.strip():
+        try:
+            normalize_mobile(value)
+        except InvalidPhone as exc:
+            raise ValueError(exc.message) from None
+    return value
+
+
+Mobile = Annotated[Text(32) | None, AfterValidator(_valid_mobile)]  # type: ignore[valid-type]
 
 
 class TeamRef(Schema):
@@ -15,10 +30,10 @@ class TeamRef(Schema):
     name: str
 
 
-class CustomerCreateIn(Schema):
+class CustomerCreateIn(InputSchema):
     name: Text(100, 1)  # type: ignore[valid-type]
     kind: Literal["company", "person"] = "company"
-    mobile: Text(32) | None = None  # type: ignore[valid-type]
+    mobile: Mobile = None  # type: ignore[valid-type]
     region: Text(64) = ""  # type: ignore[valid-type]
     industry: Text(64) = ""  # type: ignore[valid-type]
     note: Text(2000) = ""  # type: ignore[valid-type]
@@ -26,10 +41,10 @@ class CustomerCreateIn(Schema):
     serving_team_id: Id | None = None
 
 
-class CustomerPatchIn(Schema):
+class CustomerPatchIn(InputSchema):
     name: Text(100, 1) | None = None  # type: ignore[valid-type]
     kind: Literal["company", "person"] | None = None
-    mobile: Text(32) | None = None  # type: ignore[valid-type]
+    mobile: Mobile = None  # type: ignore[valid-type]
     region: Text(64) | None = None  # type: ignore[valid-type]
     industry: Text(64) | None = None  # type: ignore[valid-type]
     note: Text(2000) | None = None  # type: ignore[valid-type]

@@ -38,8 +38,12 @@ class CustomerInput:
     serving_team_id: int | None = None
 
 
-def _validate(data: CustomerInput, *, creating: bool) -> dict[str, Any]:
-    """Clean each given field; collect every problem before answering, so a form shows all."""
+def _validate(data: CustomerInput, *, actor: User, creating: bool) -> dict[str, Any]:
+    """Clean each given field; collect every problem before answering, so a form shows all.
+
+    ``serving_team`` is in the answer when creating (the given team or the actor's own) and
+    when a team was given.
+    """
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     for field, limit in _LIMITS.items():
@@ -65,6 +69,11 @@ def _validate(data: CustomerInput, *, creating: bool) -> dict[str, Any]:
                 errors["mobile"] = [exc.message]
         else:
             clean["mobile"] = ""
+    if creating or data.serving_team_id is not None:
+        try:
+            clean["serving_team"] = _team_for(actor, data.serving_team_id)
+        except ApplicationError as exc:
+            errors.update(exc.fields)
     if errors:
         raise ApplicationError(
             _("提交的内容有误，请检查标出的字段。"), code="invalid", fields=errors
@@ -91,8 +100,8 @@ def customer_create(*, actor: User, data: CustomerInput) -> Customer:
     """Create a customer and, when a mobile is given, its primary contact."""
     if not actor.has_perm("customers.add_customer"):
         raise Forbidden(_("您没有新建客户的权限。"))
-    clean = _validate(data, creating=True)
-    team = _team_for(actor, data.serving_team_id)
+    clean = _validate(data, actor=actor, creating=True)
+    team = clean["serving_team"]
     kind = clean.get("kind", Customer.Kind.COMPANY)
     customer = Customer.objects.create(
         name=clean["name"],
@@ -131,10 +140,8 @@ def customer_create(*, actor: User, data: CustomerInput) -> Customer:
 def customer_update(*, actor: User, customer: Customer, data: CustomerInput) -> Customer:
     if not actor.has_perm("customers.change_customer"):
         raise Forbidden(_("您没有修改客户的权限。"))
-    clean = _validate(data, creating=False)
+    clean = _validate(data, actor=actor, creating=False)
     clean.pop("contact_name", None)
-    if data.serving_team_id is not None:
-        clean["serving_team"] = _team_for(actor, data.serving_team_id)
     # Lock the row: two agents saving at once must not lose each other's fields.
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
     diff = model_diff(locked, clean)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -55,6 +56,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         "q": q,
         "can_add": user.has_perm("customers.add_customer"),
         "can_export": user.has_perm("customers.export_customers"),
+        "can_reveal": can_reveal(user),
     }
     partial = bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
     template = "customers/partials/_results.html" if partial else "customers/customer_list.html"
@@ -89,6 +91,7 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 form.add_service_errors(exc.fields or {"__all__": [exc.message]})
             else:
+                messages.success(request, _("已新建客户“%(name)s”。") % {"name": customer.name})
                 return redirect("customers:detail", customer_id=customer.pk)
         status = 422
     return render(
@@ -155,6 +158,7 @@ def customer_edit_view(request: HttpRequest, customer_id: int) -> HttpResponse:
             except ApplicationError as exc:
                 form.add_service_errors(exc.fields or {"__all__": [exc.message]})
             else:
+                messages.success(request, _("已保存修改。"))
                 return redirect("customers:detail", customer_id=customer.pk)
         status = 422
     return render(

@@ -8,6 +8,7 @@ from kefu.customers.models import Contact, Customer
 class CustomerFactory(factory.django.DjangoModelFactory[Customer]):
     class Meta:
         model = Customer
+        skip_postgeneration_save = True  # the hook adds a contact; the customer is unchanged
 
     name = factory.Sequence(lambda n: f"测试客户{n}有限公司")
     kind = Customer.Kind.COMPANY

@@ -25,3 +25,16 @@ def test_agent_creates_and_finds_customer(
     found = api.get("/api/v1/customers", q="示例")
     assert found.json()["count"] == 1
     assert found.json()["items"][0]["id"] == body["id"]
+
+
+def test_api_reports_every_bad_field_in_one_answer(
+    agent: User, api_as: Callable[[User | None], ApiClient]
+) -> None:
+    # given a create with an empty name and a landline where a mobile belongs
+    response = api_as(agent).post("/api/v1/customers", {"name": "", "mobile": "021-12345678"})
+    # then both fields are named, in Chinese, and nothing is created
+    assert response.status_code == 422
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"name", "mobile"}
+    assert "手机号码" in fields["mobile"][0]
+    assert api_as(agent).get("/api/v1/customers").json()["count"] == 0
