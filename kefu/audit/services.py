@@ -59,6 +59,33 @@ def audit_record(
     )
 
 
+def audit_record_many(
+    *, actor: User, action: str, targets: list[models.Model], field: str = "", note: str = ""
+) -> None:
+    """One event per target, in one INSERT (e.g. a list of customers whose numbers were shown)."""
+    if not targets:
+        return
+    meta = current_request_meta()
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=actor,
+                actor_name=actor.get_username()[:150],
+                action=action,
+                object_type=target._meta.label_lower,
+                object_id=str(target.pk),
+                object_repr=str(target)[:200],
+                field=field,
+                ip=meta.ip,
+                user_agent=meta.user_agent,
+                channel=meta.channel,
+                note=note[:300],
+            )
+            for target in targets
+        ]
+    )
+
+
 def model_diff(instance: models.Model, data: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [old, new]} for each field in data whose value differs from the instance's."""
     diff: dict[str, list[Any]] = {}

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kefu.audit.models import AuditEvent
-from kefu.audit.services import audit_record, model_diff
+from kefu.audit.services import audit_record, audit_record_many, model_diff
 from kefu.core.exceptions import ApplicationError, Forbidden
 from kefu.core.phones import InvalidPhone, mask_mobile, national_mobile, normalize_mobile
 from kefu.core.text import clean_text
@@ -189,29 +189,12 @@ def customer_reveal(*, actor: User, customer: Customer) -> list[Contact]:
 
 def customers_reveal_many(*, actor: User, customers: Iterable[Customer]) -> None:
     """Record that the caller was shown these customers' full numbers (API reads by a role that
-    may reveal). One event per customer, inserted in one statement."""
-    meta_event = [c for c in customers if c.mobile]
-    if not meta_event:
-        return
-    from kefu.core.context import current_request_meta
-
-    meta = current_request_meta()
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                actor=actor,
-                actor_name=actor.get_username(),
-                action=AuditEvent.Action.REVEAL,
-                object_type=Customer._meta.label_lower,
-                object_id=str(customer.pk),
-                object_repr=customer.name[:200],
-                field="mobile",
-                ip=meta.ip,
-                user_agent=meta.user_agent,
-                channel=meta.channel,
-            )
-            for customer in meta_event
-        ]
+    may reveal): one event per customer with a number, inserted in one statement."""
+    audit_record_many(
+        actor=actor,
+        action=AuditEvent.Action.REVEAL,
+        targets=[customer for customer in customers if customer.mobile],
+        field="mobile",
     )
 
 
