@@ -1,0 +1,793 @@
+"""Kefu load benchmark (`make bench`).
+
+For each database (SQLite in a throw-away KEFU_VAR_DIR, then PostgreSQL in a dedicated
+`kefu_bench` database that this script creates and drops):
+
+1. migrate, `kefu seed --size demo`, `kefu seed --size large` (100,000 more customers, timed);
+2. start the server as in production: `kefu run --no-worker --workers 2` (gunicorn, 2 sync
+   workers, KEFU_DEBUG off) on a free port other than 8000;
+3. take one API token as the demo user "agent" (the token endpoint is throttled at 30/min);
+4. drive three scenarios at concurrency 1, 8 and 32 with a fixed number of requests each:
+   * ``me``      GET  /api/v1/me                  — the framework floor (auth + one small answer)
+   * ``search``  GET  /api/v1/customers?q=…       — name fragments and 4-digit mobile tails
+   * ``create``  POST /api/v1/customers           — a new customer with a CN mobile
+5. stop the server (its whole process group) and clean up.
+
+Prints a markdown table and writes the raw figures to bench/results/<time>.json.
+Talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+KEFU = str(Path(sys.executable).parent / "kefu")
+HOST = "127.0.0.1"
+PREFERRED_PORT = 8765
+FORBIDDEN_PORTS = {8000}  # another engineer's `make run`
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PG_DATABASE = "kefu_bench"  # never `test`: CI uses that one
+USERNAME = "agent"
+PASSWORD = "kefu2026"  # noqa: S105 (the published demo password)
+CONCURRENCY = (1, 8, 32)
+# Requests per (scenario, concurrency) run; --scale multiplies them.
+REQUESTS = {"me": 1500, "search": 600, "create": 600}
+RUN_TIME_CAP = 120.0  # seconds: stop issuing requests in a run after this long, whatever happens
+REQUEST_TIMEOUT = 30.0
+# The machine is shared: before each run wait (up to QUIET_WAIT s) until other programs use less
+# than QUIET_CORES of CPU, and record how much CPU they took during the run.
+QUIET_CORES = 0.3
+QUIET_WAIT = 180.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+# Create payloads: realistic customers, in the vocabulary of the seeded data.
+CITIES = ("上海", "北京", "广州", "深圳", "杭州", "宁波", "南京", "苏州", "成都", "武汉")
+BRANDS = ("华信", "宏达", "鼎盛", "恒通", "新兴", "金泰", "瑞丰", "天成", "博远", "联创")
+TRADES = ("科技", "贸易", "机电", "信息技术", "餐饮管理", "物流", "建材", "医疗器械")
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华"
+REGIONS = (
+    "上海市",
+    "北京市",
+    "广东省广州市",
+    "广东省深圳市",
+    "浙江省杭州市",
+    "江苏省南京市",
+    "四川省成都市",
+    "湖北省武汉市",
+)
+MOBILE_PREFIXES = ("139", "138", "137", "136", "135", "150", "158", "186", "188", "199")
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class RunResult:
+    database: str
+    scenario: str
+    concurrency: int
+    requests: int
+    errors: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    statuses: dict[str, int]
+    error_samples: list[str]
+    other_cpu_cores: float  # CPU other programs used during the run (noise), in cores
+    by_label: dict[str, dict[str, float]]  # search: figures per query
+    latencies_ms: list[float] = field(repr=False)
+
+
+@dataclass
+class DatabaseResult:
+    database: str
+    seed_demo_s: float
+    seed_large_s: float
+    seed_large_reported_s: float | None
+    customers_visible_to_agent: int
+    queries: list[str]
+    runs: list[RunResult] = field(default_factory=list)
+    skipped: str = ""
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not sorted_values:
+        return float("nan")
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    rank = (len(sorted_values) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
+
+
+# ---------------------------------------------------------------------------------------------
+# processes
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    for candidate in (PREFERRED_PORT, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            # As gunicorn does: a port left in TIME_WAIT by the previous server is reusable.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((HOST, candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            if port not in FORBIDDEN_PORTS:
+                return port
+    raise RuntimeError("no free TCP port on 127.0.0.1")
+
+
+def kefu(args: list[str], *, env: dict[str, str], logfile: Path) -> tuple[float, str]:
+    """Run `kefu <args>`; return (wall seconds, output). Fail loudly with the output's tail."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        [KEFU, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    elapsed = time.monotonic() - started
+    output = proc.stdout + proc.stderr
+    with logfile.open("a", encoding="utf-8") as handle:
+        handle.write(f"$ kefu {' '.join(args)}\n{output}\n")
+    if proc.returncode != 0:
+        raise RuntimeError(f"kefu {' '.join(args)} failed ({proc.returncode}):\n{output[-2000:]}")
+    return elapsed, output
+
+
+class Server:
+    """`kefu run --no-worker --workers 2` in its own process group, stopped as a group."""
+
+    def __init__(self, *, env: dict[str, str], port: int, logfile: Path) -> None:
+        self.port = port
+        self.logfile = logfile
+        self._log = logfile.open("ab")
+        self.proc = subprocess.Popen(
+            [KEFU, "run", "--no-worker", "--workers", "2", "--host", HOST, "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # own process group: one killpg stops gunicorn and workers
+        )
+        RUNNING.append(self)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited ({self.proc.returncode}):\n{self.tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                # 401 without a token: the app is loaded and answering.
+                if httpx.get(f"{self.base_url}/api/v1/me", timeout=2).status_code == 401:
+                    return
+            time.sleep(0.25)
+        raise RuntimeError(f"server did not answer within {timeout:.0f} s:\n{self.tail()}")
+
+    def tail(self) -> str:
+        return self.logfile.read_text(encoding="utf-8", errors="replace")[-2000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        # gunicorn workers may outlive the master for a moment; make sure the group is gone.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self._log.close()
+        if self in RUNNING:
+            RUNNING.remove(self)
+
+
+RUNNING: list[Server] = []
+
+
+def stop_all_servers() -> None:
+    for server in list(RUNNING):
+        server.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# CPU accounting (Linux /proc): how busy the rest of the machine is
+
+
+def _system_busy_ticks() -> int:
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    values = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return sum(values) - values[3] - values[4]
+
+
+def _process_ticks(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU used by everything except the bench itself: this process, the server's process group
+    and (for PostgreSQL) the backends connected to the bench database."""
+
+    def __init__(self, *, server_pgid: int, database: str) -> None:
+        self.server_pgid = server_pgid
+        self.database = database
+        self._start: tuple[float, int, dict[int, int]] = (0.0, 0, {})
+
+    def _own_pids(self) -> list[int]:
+        pids = [os.getpid(), *_group_pids(self.server_pgid)]
+        if self.database == "postgresql":
+            with contextlib.suppress(Exception):
+                import psycopg
+
+                with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+                    rows = conn.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = %s", (PG_DATABASE,)
+                    ).fetchall()
+                    pids += [int(row[0]) for row in rows]
+        return pids
+
+    def _snapshot(self) -> tuple[float, int, dict[int, int]]:
+        return (
+            time.monotonic(),
+            _system_busy_ticks(),
+            {pid: _process_ticks(pid) for pid in self._own_pids()},
+        )
+
+    def start(self) -> None:
+        self._start = self._snapshot()
+
+    def other_cores(self) -> float:
+        """Cores used by other programs since start()."""
+        began, busy0, own0 = self._start
+        ended, busy1, own1 = self._snapshot()
+        own = sum(ticks - own0.get(pid, 0) for pid, ticks in own1.items())
+        seconds = max(ended - began, 1e-6)
+        return max(0.0, (busy1 - busy0 - own) / CLOCK_TICKS / seconds)
+
+    def wait_quiet(self) -> float:
+        """Wait until other programs use under QUIET_CORES (or QUIET_WAIT passes)."""
+        deadline = time.monotonic() + QUIET_WAIT
+        warned = False
+        while True:
+            self.start()
+            time.sleep(1.0)
+            other = self.other_cores()
+            if other < QUIET_CORES or time.monotonic() > deadline:
+                if other >= QUIET_CORES:
+                    log(f"    machine still busy ({other:.2f} cores used by others); going on")
+                return other
+            if not warned:
+                log(f"    waiting for a quiet machine ({other:.2f} cores used by others)")
+                warned = True
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+
+def pg_available() -> str:
+    """Empty when the server answers, otherwise why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=5):
+            return ""
+    except Exception as exc:
+        return f"PostgreSQL at {PG_SERVER} not reachable: {exc}"
+
+
+def pg_recreate(*, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+
+
+@contextlib.contextmanager
+def database_env(database: str) -> Iterator[dict[str, str]]:
+    """Environment for one database: its own var dir; PostgreSQL gets a fresh kefu_bench."""
+    var_dir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-{database}-"))
+    (var_dir / "static").mkdir()  # whitenoise looks for STATIC_ROOT; the API needs no files
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    env.update(
+        {
+            "KEFU_VAR_DIR": str(var_dir),
+            "KEFU_DEBUG": "0",
+            "KEFU_HTTPS": "0",  # plain http on 127.0.0.1: cookies must not need TLS
+            "KEFU_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if database == "postgresql":
+        pg_recreate()
+        env["KEFU_DATABASE_URL"] = f"{PG_SERVER}/{PG_DATABASE}"
+    try:
+        yield env
+    finally:
+        stop_all_servers()
+        if database == "postgresql":
+            try:
+                pg_recreate(drop_only=True)
+            except Exception as exc:
+                log(f"could not drop {PG_DATABASE}: {exc}")
+        keep = os.environ.get("KEFU_BENCH_KEEP")  # set to keep the var dir (logs) for a look
+        if keep:
+            log(f"kept {var_dir}")
+        else:
+            shutil.rmtree(var_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# load
+
+
+# method, url, json body, expected status, label (what the per-label figures group by)
+RequestSpec = tuple[str, str, dict[str, Any] | None, int, str]
+
+
+@dataclass
+class Sample:
+    latencies: list[float] = field(default_factory=list)
+    by_label: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
+    statuses: collections.Counter[str] = field(default_factory=collections.Counter)
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    wall: float = 0.0
+
+
+async def load(
+    *, base_url: str, token: str, concurrency: int, total: int, make: Callable[[int], RequestSpec]
+) -> Sample:
+    """`total` requests from `concurrency` workers, each sending its next request as soon as
+    the previous answer arrives (closed loop).
+
+    Latencies are in seconds.
+    """
+    sample = Sample()
+    issued = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Authorization": f"Bearer {token}", "User-Agent": "kefu-bench/1"}
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT
+    ) as client:
+        started = time.perf_counter()
+        deadline = started + RUN_TIME_CAP
+
+        async def worker() -> None:
+            nonlocal issued
+            while issued < total and time.perf_counter() < deadline:
+                index = issued
+                issued += 1
+                method, url, body, expected, label = make(index)
+                sent = time.perf_counter()
+                try:
+                    response = await client.request(method, url, json=body)
+                    status = str(response.status_code)
+                    ok = response.status_code == expected
+                    detail = response.text[:200]
+                except httpx.HTTPError as exc:
+                    status, ok, detail = type(exc).__name__, False, str(exc)[:200]
+                elapsed = time.perf_counter() - sent
+                sample.latencies.append(elapsed)
+                sample.by_label[label].append(elapsed)
+                sample.statuses[status] += 1
+                if not ok:
+                    sample.errors += 1
+                    if len(sample.error_samples) < 5:
+                        sample.error_samples.append(f"{method} {url} → {status}: {detail}")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        sample.wall = time.perf_counter() - started
+    return sample
+
+
+def measure(
+    *,
+    database: str,
+    scenario: str,
+    base_url: str,
+    token: str,
+    concurrency: int,
+    total: int,
+    make: Callable[[int], RequestSpec],
+    meter: CpuMeter | None = None,
+) -> RunResult:
+    if meter:
+        meter.wait_quiet()
+    # Warm-up, not recorded: open DB connections in both workers, fill caches.
+    asyncio.run(load(base_url=base_url, token=token, concurrency=4, total=40, make=make))
+    if meter:
+        meter.start()
+    sample = asyncio.run(
+        load(base_url=base_url, token=token, concurrency=concurrency, total=total, make=make)
+    )
+    other = meter.other_cores() if meter else 0.0
+    wall = sample.wall
+    ms = sorted(value * 1000 for value in sample.latencies)
+    by_label = {}
+    for label, values in sorted(sample.by_label.items()):
+        label_ms = sorted(value * 1000 for value in values)
+        by_label[label] = {
+            "n": len(label_ms),
+            "p50_ms": round(percentile(label_ms, 50), 2),
+            "max_ms": round(label_ms[-1], 2),
+        }
+    return RunResult(
+        database=database,
+        scenario=scenario,
+        concurrency=concurrency,
+        requests=len(ms),
+        errors=sample.errors,
+        seconds=round(wall, 3),
+        rps=round(len(ms) / wall, 1) if wall else 0.0,
+        p50_ms=round(percentile(ms, 50), 2),
+        p95_ms=round(percentile(ms, 95), 2),
+        p99_ms=round(percentile(ms, 99), 2),
+        mean_ms=round(statistics.fmean(ms), 2) if ms else float("nan"),
+        max_ms=round(ms[-1], 2) if ms else float("nan"),
+        statuses=dict(sample.statuses),
+        error_samples=sample.error_samples,
+        other_cpu_cores=round(other, 2),
+        by_label=by_label if len(by_label) > 1 else {},
+        latencies_ms=[round(value, 3) for value in ms],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# scenarios
+
+
+def get_token(base_url: str) -> str:
+    response = httpx.post(
+        f"{base_url}/api/v1/auth/token",
+        json={"username": USERNAME, "password": PASSWORD},
+        timeout=REQUEST_TIMEOUT,
+    )
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    return token
+
+
+def search_queries(base_url: str, token: str, rng: random.Random) -> tuple[list[str], int]:
+    """Queries taken from the seeded data the agent can see: common name fragments, surnames,
+    company brand names and the 4-digit tails shown in masked mobiles (138****1234)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    first = httpx.get(
+        f"{base_url}/api/v1/customers", params={"page_size": 100}, headers=headers, timeout=30
+    )
+    first.raise_for_status()
+    count: int = first.json()["count"]
+    pages = max(1, count // 100)
+    items: list[dict[str, Any]] = list(first.json()["items"])
+    for page in rng.sample(range(2, pages + 1), k=min(9, pages - 1)):
+        answer = httpx.get(
+            f"{base_url}/api/v1/customers",
+            params={"page_size": 100, "page": page},
+            headers=headers,
+            timeout=30,
+        )
+        answer.raise_for_status()
+        items.extend(answer.json()["items"])
+    companies = [item["name"] for item in items if item["kind"] == "company"]
+    people = [item["name"] for item in items if item["kind"] == "person"]
+    tails = [item["mobile_masked"][-4:] for item in items if item["mobile_masked"]]
+    surnames = [name for name, _n in collections.Counter(p[0] for p in people).most_common(6)]
+    # The shop name before the trade word: 趋势科技有限公司 → 趋势.
+    brands = sorted({m.group(1) for n in companies if (m := re.match(r"^(\w{2})", n))})
+    queries: list[str] = ["科技", "有限", "有限公司", "信息", "网络"]
+    queries += surnames
+    queries += rng.sample(brands, k=min(12, len(brands)))
+    queries += rng.sample(tails, k=min(20, len(tails)))
+    queries += [f"{rng.randrange(10_000):04d}" for _ in range(5)]  # tails that may not exist
+    return queries, count
+
+
+def search_maker(queries: list[str], rng: random.Random) -> Callable[[int], RequestSpec]:
+    order = [rng.choice(queries) for _ in range(10_000)]
+
+    def make(index: int) -> RequestSpec:
+        query = order[index % len(order)]
+        return ("GET", f"/api/v1/customers?q={urllib.parse.quote(query)}", None, 200, query)
+
+    return make
+
+
+def me_maker() -> Callable[[int], RequestSpec]:
+    def make(index: int) -> RequestSpec:
+        return ("GET", "/api/v1/me", None, 200, "me")
+
+    return make
+
+
+def create_maker(rng: random.Random) -> Callable[[int], RequestSpec]:
+    def make(index: int) -> RequestSpec:
+        if rng.random() < 0.7:
+            name = (
+                f"{rng.choice(CITIES)}{rng.choice(BRANDS)}{rng.choice(TRADES)}有限公司"
+                if rng.random() < 0.5
+                else f"{rng.choice(BRANDS)}{rng.choice(TRADES)}有限公司"
+            )
+            kind = "company"
+        else:
+            name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
+            kind = "person"
+        body = {
+            "name": name,
+            "kind": kind,
+            "mobile": f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}",
+            "region": rng.choice(REGIONS),
+        }
+        return ("POST", "/api/v1/customers", body, 201, kind)
+
+    return make
+
+
+# ---------------------------------------------------------------------------------------------
+# one database
+
+
+def bench_database(database: str, *, scale: float, rng: random.Random) -> DatabaseResult:
+    with database_env(database) as env:
+        logfile = Path(env["KEFU_VAR_DIR"]) / "bench.log"
+        log(f"{database}: migrate")
+        kefu(["migrate", "--noinput", "-v", "0"], env=env, logfile=logfile)
+        log(f"{database}: seed --size demo")
+        demo_s, _out = kefu(["seed", "--size", "demo"], env=env, logfile=logfile)
+        log(f"{database}: seed --size large (100,000 customers)")
+        large_s, output = kefu(["seed", "--size", "large"], env=env, logfile=logfile)
+        found = re.search(r"Seeded \(large.*?in ([\d.]+) s", output)
+        reported = float(found.group(1)) if found else None
+        log(f"{database}: large seed took {large_s:.1f} s (command wall time)")
+
+        port = free_port()
+        log(f"{database}: starting `kefu run --no-worker --workers 2 --port {port}`")
+        server = Server(env=env, port=port, logfile=Path(env["KEFU_VAR_DIR"]) / "server.log")
+        try:
+            server.wait_ready()
+            token = get_token(server.base_url)
+            queries, visible = search_queries(server.base_url, token, rng)
+            result = DatabaseResult(
+                database=database,
+                seed_demo_s=round(demo_s, 1),
+                seed_large_s=round(large_s, 1),
+                seed_large_reported_s=reported,
+                customers_visible_to_agent=visible,
+                queries=queries,
+            )
+            meter = CpuMeter(server_pgid=server.proc.pid, database=database)
+            makers: dict[str, Callable[[int], RequestSpec]] = {
+                "me": me_maker(),
+                "search": search_maker(queries, rng),
+                "create": create_maker(rng),  # last: the searches see exactly the seeded data
+            }
+            for scenario, make in makers.items():
+                for concurrency in CONCURRENCY:
+                    total = max(50, int(REQUESTS[scenario] * scale))
+                    log(f"{database}: {scenario} c={concurrency} n={total}")
+                    run = measure(
+                        database=database,
+                        scenario=scenario,
+                        base_url=server.base_url,
+                        token=token,
+                        concurrency=concurrency,
+                        total=total,
+                        make=make,
+                        meter=meter,
+                    )
+                    log(
+                        f"    {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
+                        f"p95 {run.p95_ms:7.1f} ms  p99 {run.p99_ms:7.1f} ms  "
+                        f"errors {run.errors}  (others used {run.other_cpu_cores:.2f} cores)"
+                    )
+                    for sample in run.error_samples:
+                        log(f"    error: {sample}")
+                    result.runs.append(run)
+            return result
+        finally:
+            server.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+def markdown(results: list[DatabaseResult]) -> str:
+    lines = [
+        "| Database | Scenario | Concurrency | Requests | Errors | Req/s "
+        "| p50 ms | p95 ms | p99 ms | Other load |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for db in results:
+        for run in db.runs:
+            lines.append(
+                f"| {db.database} | {run.scenario} | {run.concurrency} | {run.requests} | "
+                f"{run.errors} | {run.rps:.0f} | {run.p50_ms:.1f} | {run.p95_ms:.1f} | "
+                f"{run.p99_ms:.1f} | {run.other_cpu_cores:.2f} |"
+            )
+    lines += [
+        "",
+        "Other load: CPU cores used during the run by programs other than the bench "
+        "(client, server, its database backends); the machine has "
+        f"{os.cpu_count()} cores.",
+    ]
+    lines += ["", "| Database | `seed --size demo` | `seed --size large` (100,000 customers) |"]
+    lines += ["|---|--:|--:|"]
+    for db in results:
+        if db.skipped:
+            lines.append(f"| {db.database} | skipped: {db.skipped} | |")
+        else:
+            lines.append(f"| {db.database} | {db.seed_demo_s:.1f} s | {db.seed_large_s:.1f} s |")
+    lines += ["", *targets(results)]
+    return "\n".join(lines)
+
+
+def targets(results: list[DatabaseResult]) -> list[str]:
+    out = ["Targets:"]
+    for db in results:
+        if db.skipped:
+            continue
+        search8 = next((r for r in db.runs if r.scenario == "search" and r.concurrency == 8), None)
+        if search8:
+            verdict = "met" if search8.p95_ms < 100 and not search8.errors else "MISSED"
+            out.append(
+                f"- {db.database}: customer search p95 at concurrency 8 = "
+                f"{search8.p95_ms:.1f} ms (target < 100 ms): {verdict}"
+            )
+        if db.database == "postgresql":
+            creates = [r for r in db.runs if r.scenario == "create" and r.concurrency > 1]
+            if creates:
+                best = max(creates, key=lambda r: r.rps)
+                verdict = "met" if best.rps >= 200 and not best.errors else "MISSED"
+                out.append(
+                    f"- postgresql: customer create = {best.rps:.0f} req/s at concurrency "
+                    f"{best.concurrency} (target ≥ 200, aim 300): {verdict}"
+                )
+        if db.database == "sqlite":
+            verdict = "met" if db.seed_large_s < 120 else "MISSED"
+            out.append(
+                f"- sqlite: `kefu seed --size large` = {db.seed_large_s:.1f} s "
+                f"(target < 120 s): {verdict}"
+            )
+    return out
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "httpx": httpx.__version__,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--databases",
+        default="sqlite,postgresql",
+        help="comma-separated: sqlite, postgresql (default both)",
+    )
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="multiply the requests per run (default 1)"
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="random seed for the load")
+    args = parser.parse_args()
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+
+    started = time.monotonic()
+    results: list[DatabaseResult] = []
+    try:
+        for database in [d.strip() for d in args.databases.split(",") if d.strip()]:
+            if database not in ("sqlite", "postgresql"):
+                parser.error(f"unknown database {database!r}")
+            if database == "postgresql" and (why := pg_available()):
+                log(f"skipping PostgreSQL: {why}")
+                results.append(DatabaseResult(database, 0, 0, None, 0, [], skipped=why))
+                continue
+            results.append(bench_database(database, scale=args.scale, rng=random.Random(args.seed)))
+    finally:
+        stop_all_servers()
+
+    table = markdown(results)
+    print(table)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"bench-{stamp}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "started_at": stamp,
+                "duration_s": round(time.monotonic() - started, 1),
+                "machine": machine(),
+                "command": " ".join(sys.argv),
+                "server": "kefu run --no-worker --workers 2 (gunicorn, KEFU_DEBUG=0)",
+                "requests_per_run": {k: max(50, int(v * args.scale)) for k, v in REQUESTS.items()},
+                "results": [asdict(r) for r in results],
+                "markdown": table,
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    log(f"raw results: {path.relative_to(ROOT)}; total {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
