@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "kefu.audit",
     "kefu.org",
     "kefu.customers",
+    "kefu.orders",
+    "kefu.credit",
+    "kefu.tiering",
     "kefu.api",
     "kefu.web",
 ]

@@ -31,6 +31,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("kefu.customers.urls")),
+    path("orders/", include("kefu.orders.urls")),
+    path("tiers/", include("kefu.tiering.urls")),
+    path("credit/", include("kefu.credit.urls")),
     path("audit/", include("kefu.audit.urls")),
     path("", include("kefu.web.urls")),
 ]

@@ -124,3 +124,6 @@ def me(request: AuthedRequest) -> MeOut:
 
 api.add_router("/auth/", auth_router)
 api.add_router("/customers", "kefu.customers.api.router")
+api.add_router("/orders", "kefu.orders.api.router")
+api.add_router("/tiers", "kefu.tiering.api.router")
+api.add_router("/credit", "kefu.credit.api.router")

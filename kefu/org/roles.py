@@ -30,18 +30,23 @@ class Role:
 
 
 _CUSTOMER_WRITE = ("customers.view_customer", "customers.add_customer", "customers.change_customer")
+# Reading orders, tier rules and credit goes with reading customers (scope follows the customer).
+_ARCHIVE_READ = ("orders.view_order", "tiering.view_tierruleset", "credit.view_creditchange")
+_ORDERS_IMPORT = ("orders.add_order", "orders.change_order", "orders.import_orders")
 
 ROLES: tuple[Role, ...] = (
-    Role("agent", "客服专员", _("客服专员"), _CUSTOMER_WRITE),
+    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
     Role(
         "supervisor",
         "客服主管",
         _("客服主管"),
         (
             *_CUSTOMER_WRITE,
+            *_ARCHIVE_READ,
             "customers.view_department_customers",
             "customers.reveal_contact",
             "customers.export_customers",
+            "customers.merge_customers",
         ),
     ),
     Role(
@@ -50,10 +55,20 @@ ROLES: tuple[Role, ...] = (
         _("客服经理"),
         (
             *_CUSTOMER_WRITE,
+            *_ARCHIVE_READ,
+            *_ORDERS_IMPORT,
             "customers.view_all_customers",
             "customers.reveal_contact",
             "customers.export_customers",
             "customers.delete_customer",
+            "customers.import_customers",
+            "customers.merge_customers",
+            "customers.erase_personal_data",
+            "customers.manage_credit",
+            "tiering.add_tierruleset",
+            "tiering.change_tierruleset",
+            "tiering.recompute_tiers",
+            "credit.change_creditpolicy",
             "audit.view_auditevent",
         ),
     ),
@@ -61,19 +76,43 @@ ROLES: tuple[Role, ...] = (
         "gm",
         "总经理",
         _("总经理"),
-        ("customers.view_customer", "customers.view_all_customers", "customers.reveal_contact"),
+        (
+            "customers.view_customer",
+            "customers.view_all_customers",
+            "customers.reveal_contact",
+            *_ARCHIVE_READ,
+        ),
     ),
     Role("engineer", "维修工程师", _("维修工程师"), ("customers.view_customer",)),
-    Role("sales", "销售", _("销售"), _CUSTOMER_WRITE),
-    Role("finance", "财务", _("财务"), ("customers.view_customer", "customers.view_all_customers")),
-    Role("quality", "品质", _("品质"), ("customers.view_customer", "customers.view_all_customers")),
+    Role("sales", "销售", _("销售"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
+    Role(
+        "finance",
+        "财务",
+        _("财务"),
+        (
+            "customers.view_customer",
+            "customers.view_all_customers",
+            "customers.manage_credit",
+            "credit.change_creditpolicy",
+            *_ARCHIVE_READ,
+        ),
+    ),
+    Role(
+        "quality",
+        "品质",
+        _("品质"),
+        ("customers.view_customer", "customers.view_all_customers", *_ARCHIVE_READ),
+    ),
     Role(
         "admin",
         "系统管理员",
         _("系统管理员"),
         (
             *_CUSTOMER_WRITE,
+            *_ORDERS_IMPORT,
+            "orders.view_order",
             "customers.view_all_customers",
+            "customers.import_customers",
             "org.view_user",
             "org.add_user",
             "org.change_user",
