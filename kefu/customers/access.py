@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kefu.core.exceptions import Forbidden, NotFound
-from kefu.customers.models import Customer
+from kefu.customers.models import Address, Asset, Contact, Customer
 from kefu.org.access import user_scope
 from kefu.org.models import User
 
@@ -58,3 +58,42 @@ def customer_get_for_user(
 
 def can_reveal(user: User | AnonymousUser) -> bool:
     return user.has_perm("customers.reveal_contact")
+
+
+def contact_get_for_user(
+    *, user: User | AnonymousUser, customer_id: int, contact_id: int, write: bool = False
+) -> Contact:
+    """A contact of a customer the user may see (404 otherwise; 403 to write without the
+    permission)."""
+    customer = customer_get_for_user(user=user, customer_id=customer_id, write=write)
+    contact = customer.contacts.filter(pk=contact_id).first() if contact_id <= MAX_ID else None
+    if contact is None:
+        raise NotFound(_("联系人不存在。"))
+    contact.customer = customer
+    return contact
+
+
+def address_get_for_user(
+    *, user: User | AnonymousUser, customer_id: int, address_id: int, write: bool = False
+) -> Address:
+    customer = customer_get_for_user(user=user, customer_id=customer_id, write=write)
+    address = customer.addresses.filter(pk=address_id).first() if address_id <= MAX_ID else None
+    if address is None:
+        raise NotFound(_("地址不存在。"))
+    address.customer = customer
+    return address
+
+
+def asset_get_for_user(
+    *, user: User | AnonymousUser, customer_id: int, asset_id: int, write: bool = False
+) -> Asset:
+    customer = customer_get_for_user(user=user, customer_id=customer_id, write=write)
+    asset = customer.assets.filter(pk=asset_id).first() if asset_id <= MAX_ID else None
+    if asset is None:
+        raise NotFound(_("设备不存在。"))
+    asset.customer = customer
+    return asset
+
+
+def can_merge(user: User | AnonymousUser) -> bool:
+    return user.has_perm("customers.merge_customers")

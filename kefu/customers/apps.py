@@ -6,3 +6,8 @@ class CustomersConfig(AppConfig):
     name = "kefu.customers"
     label = "customers"
     verbose_name = _("客户档案")
+
+    def ready(self) -> None:
+        from kefu.customers.timeline import register
+
+        register()  # the archive's own timeline events (created, merged, contact changes)
