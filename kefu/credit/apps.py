@@ -1,9 +1,56 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _on_customer_saved(
+    sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """Every customer has a grade from creation on (one customer: cheap)."""
+    if not created or raw:
+        return
+    from kefu.credit.services import credit_evaluate_new_customer
+
+    credit_evaluate_new_customer(customer=instance)
 
 
 class CreditConfig(AppConfig):
     name = "kefu.credit"
     verbose_name = _("信用管理")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from kefu.credit.archive import panel_context, timeline
+        from kefu.credit.selectors import can_view_credit
+        from kefu.credit.services import on_orders_changed
+        from kefu.customers.archive import ArchivePanel, register_panel, register_timeline_provider
+        from kefu.customers.models import Customer
+        from kefu.orders.signals import orders_changed
+        from kefu.web.nav import NavItem, register
+
+        post_save.connect(_on_customer_saved, sender=Customer, dispatch_uid="credit_new_customer")
+        orders_changed.connect(on_orders_changed, dispatch_uid="credit_orders_changed")
+        register_panel(
+            ArchivePanel(
+                key="credit",
+                title=_("信用"),
+                template="credit/partials/_archive_panel.html",
+                context=panel_context,
+                allowed=can_view_credit,
+                order=40,
+            )
+        )
+        register_timeline_provider("credit", timeline)
+        register(
+            NavItem(
+                "credit",
+                _("信用管理"),
+                "credit:overview",
+                lambda user: user.has_perm("customers.manage_credit"),
+                order=40,
+            )
+        )

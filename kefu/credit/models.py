@@ -8,20 +8,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.models import TimeStampedModel
+from kefu.credit.scorecard import default_policy as scorecard_default_policy
 from kefu.customers.models import Customer
 
 
 def default_policy() -> dict[str, object]:
-    """domain.md §3 defaults; docs/credit.md explains each number."""
-    return {
-        "grade_bounds": {"A": 85, "B": 70, "C": 55},
-        "payment": {"max": 40, "on_time": 40, "late_30": 25, "late_60": 10, "worse": 0},
-        "factor_max": 15,
-        "neutral": {"years": 8, "volume": 8, "finances": 8, "legal": 8, "payment": 25},
-        "limit_k": {"A": "0.35", "B": "0.25", "C": "0.10", "D": "0"},
-        "limit_j": {"A": "0.10", "B": "0.05", "C": "0.02", "D": "0"},
-        "lawsuit_caps_at": "C",
-    }
+    """domain.md §3 defaults (kefu.credit.scorecard.default_policy; docs/credit.md)."""
+    return scorecard_default_policy()
 
 
 class CreditPolicy(TimeStampedModel):
