@@ -8,6 +8,7 @@ class CustomersConfig(AppConfig):
     verbose_name = _("客户档案")
 
     def ready(self) -> None:
+        import kefu.customers.search_signals  # noqa: F401 (connects the search index receivers)
         from kefu.customers.timeline import register
 
         register()  # the archive's own timeline events (created, merged, contact changes)

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from kefu.customers.access import can_reveal, customers_for_user
 from kefu.customers.models import Address, Asset, Contact, Customer
-from kefu.customers.search import customer_search_filter
+from kefu.customers.search import customer_search_filter, customer_search_rank
 from kefu.org.models import User
 
 
@@ -54,6 +54,7 @@ def customer_list(
         customers = customers.filter(region__startswith=filters.region)
     if filters.lifecycle_stage:
         customers = customers.filter(lifecycle_stage=filters.lifecycle_stage)
+    customers = customer_search_rank(customers, filters.q)
     return customers.select_related("serving_team", "owner").prefetch_related("tags")
 
 
