@@ -3,14 +3,20 @@
 For each database (SQLite in a throw-away KEFU_VAR_DIR, then PostgreSQL in a dedicated
 `kefu_bench` database that this script creates and drops):
 
-1. migrate, `kefu seed --size demo`, `kefu seed --size large` (100,000 more customers, timed);
+1. migrate, `kefu seed --size demo`, `kefu seed --size large` (100,000 more customers and
+   2,000,000 order lines, timed), then the batch jobs on that volume, timed:
+   `kefu recompute_tiers --now` and `kefu evaluate_credit` ("not available" when a command does
+   not exist);
 2. start the server as in production: `kefu run --no-worker --workers 2` (gunicorn, 2 sync
    workers, KEFU_DEBUG off) on a free port other than 8000;
 3. take one API token as the demo user "agent" (the token endpoint is throttled at 30/min);
 4. drive three scenarios at concurrency 1, 8 and 32 with a fixed number of requests each:
    * ``me``      GET  /api/v1/me                  — the framework floor (auth + one small answer)
-   * ``search``  GET  /api/v1/customers?q=…       — name fragments and 4-digit mobile tails
-   * ``create``  POST /api/v1/customers           — a new customer with a CN mobile
+   * ``search``  GET  /api/v1/customers?q=…       — 2-character name fragments, company
+     words, surnames, 4-digit mobile tails, order numbers and serial numbers, taken from the
+     seeded data the agent can see (figures per kind of query too)
+   * ``create``  POST /api/v1/customers           — a new customer with a CN mobile (the
+     duplicate check runs; ``force`` confirms the generated name is a new customer)
 5. stop the server (its whole process group) and clean up.
 
 Prints a markdown table and writes the raw figures to bench/results/<time>.json.
@@ -106,7 +112,8 @@ class RunResult:
     statuses: dict[str, int]
     error_samples: list[str]
     other_cpu_cores: float  # CPU other programs used during the run (noise), in cores
-    by_label: dict[str, dict[str, float]]  # search: figures per query
+    by_label: dict[str, dict[str, float]]  # search: figures per query ("kind:query")
+    by_kind: dict[str, dict[str, float]]  # search: figures per kind of query (name, tail, …)
     latencies_ms: list[float] = field(repr=False)
 
 
@@ -120,6 +127,11 @@ class DatabaseResult:
     queries: list[str]
     runs: list[RunResult] = field(default_factory=list)
     skipped: str = ""
+    seed_large_steps: dict[str, float] = field(default_factory=dict)  # per seeder, as printed
+    # Batch jobs after the large seed: seconds (the command's own figure when it prints one),
+    # or None with the reason in jobs_note.
+    jobs: dict[str, float | None] = field(default_factory=dict)
+    jobs_note: dict[str, str] = field(default_factory=dict)
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -170,6 +182,37 @@ def kefu(args: list[str], *, env: dict[str, str], logfile: Path) -> tuple[float,
     if proc.returncode != 0:
         raise RuntimeError(f"kefu {' '.join(args)} failed ({proc.returncode}):\n{output[-2000:]}")
     return elapsed, output
+
+
+# Batch jobs timed after the large seed: name → kefu arguments.
+JOBS = {
+    "recompute_tiers": ["recompute_tiers", "--now"],
+    "evaluate_credit": ["evaluate_credit"],
+}
+SEED_STEP = re.compile(r"^  (\w+): ([\d.]+) s$", re.MULTILINE)  # "  orders: 38.2 s"
+JOB_SECONDS = re.compile(r"(\d+(?:\.\d+)?) s\b")
+
+
+def batch_job(args: list[str], *, env: dict[str, str], logfile: Path) -> tuple[float | None, str]:
+    """Run one batch command; (seconds, note). The seconds are the command's own elapsed figure
+    (the last "… 12.3 s" it prints) when it prints one, else the wall time; None with the reason
+    when the command does not exist yet or fails (the bench goes on)."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        [KEFU, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    wall = time.monotonic() - started
+    output = proc.stdout + proc.stderr
+    with logfile.open("a", encoding="utf-8") as handle:
+        handle.write(f"$ kefu {' '.join(args)}\n{output}\n")
+    if proc.returncode != 0:
+        if "Unknown command" in output:
+            return None, "not available"
+        return None, f"failed ({proc.returncode}): {output.strip().splitlines()[-1:]}"
+    figures = JOB_SECONDS.findall(proc.stdout)
+    if figures:
+        return float(figures[-1]), f"reported by the command; wall {wall:.1f} s"
+    return round(wall, 1), "wall time"
 
 
 class Server:
@@ -267,6 +310,8 @@ class CpuMeter:
     """CPU used by everything except the bench itself: this process, the server's process group
     and (for PostgreSQL) the backends connected to the bench database."""
 
+    quiet_wait: float = QUIET_WAIT  # --quiet-wait
+
     def __init__(self, *, server_pgid: int, database: str) -> None:
         self.server_pgid = server_pgid
         self.database = database
@@ -305,7 +350,7 @@ class CpuMeter:
 
     def wait_quiet(self) -> float:
         """Wait until other programs use under QUIET_CORES (or QUIET_WAIT passes)."""
-        deadline = time.monotonic() + QUIET_WAIT
+        deadline = time.monotonic() + self.quiet_wait
         warned = False
         while True:
             self.start()
@@ -473,6 +518,18 @@ def measure(
             "p50_ms": round(percentile(label_ms, 50), 2),
             "max_ms": round(label_ms[-1], 2),
         }
+    by_kind = {}
+    kinds: dict[str, list[float]] = collections.defaultdict(list)
+    for label, values in sample.by_label.items():
+        kinds[label.split(":", 1)[0]] += [value * 1000 for value in values]
+    for kind, values in sorted(kinds.items()):
+        values.sort()
+        by_kind[kind] = {
+            "n": len(values),
+            "p50_ms": round(percentile(values, 50), 2),
+            "p95_ms": round(percentile(values, 95), 2),
+            "max_ms": round(values[-1], 2),
+        }
     return RunResult(
         database=database,
         scenario=scenario,
@@ -490,6 +547,7 @@ def measure(
         error_samples=sample.error_samples,
         other_cpu_cores=round(other, 2),
         by_label=by_label if len(by_label) > 1 else {},
+        by_kind=by_kind if len(by_kind) > 1 else {},
         latencies_ms=[round(value, 3) for value in ms],
     )
 
@@ -509,9 +567,27 @@ def get_token(base_url: str) -> str:
     return token
 
 
-def search_queries(base_url: str, token: str, rng: random.Random) -> tuple[list[str], int]:
-    """Queries taken from the seeded data the agent can see: common name fragments, surnames,
-    company brand names and the 4-digit tails shown in masked mobiles (138****1234)."""
+def db_rows(env: dict[str, str], database: str, sql: str, params: list[Any]) -> list[Any]:
+    """Read the bench database directly (order and serial numbers have no list endpoint that
+    spans customers). ``sql`` uses %s placeholders."""
+    if database == "postgresql":
+        import psycopg
+
+        with psycopg.connect(env["KEFU_DATABASE_URL"]) as conn:
+            return list(conn.execute(sql, params).fetchall())
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(Path(env["KEFU_VAR_DIR"]) / "kefu.sqlite3")) as conn:
+        return list(conn.execute(sql.replace("%s", "?"), params).fetchall())
+
+
+def search_queries(
+    base_url: str, token: str, rng: random.Random, *, env: dict[str, str], database: str
+) -> tuple[list[tuple[str, str]], int]:
+    """(kind, query) pairs taken from the seeded data the agent can see, the way people search:
+    2-character fragments of person and company names (张三 → 张三, 海尔电器 → 海尔, 电器),
+    common company words and surnames, the 4-digit tails shown in masked mobiles (138****1234),
+    whole order numbers (SO202501-000123) and whole serial numbers of installed products."""
     headers = {"Authorization": f"Bearer {token}"}
     first = httpx.get(
         f"{base_url}/api/v1/customers", params={"page_size": 100}, headers=headers, timeout=30
@@ -533,22 +609,63 @@ def search_queries(base_url: str, token: str, rng: random.Random) -> tuple[list[
     people = [item["name"] for item in items if item["kind"] == "person"]
     tails = [item["mobile_masked"][-4:] for item in items if item["mobile_masked"]]
     surnames = [name for name, _n in collections.Counter(p[0] for p in people).most_common(6)]
-    # The shop name before the trade word: 趋势科技有限公司 → 趋势.
+    # The shop name before the trade word: 趋势科技有限公司 → 趋势; and any 2 characters of a
+    # person's name (王秀英 → 王秀, 秀英) or from inside a company name.
     brands = sorted({m.group(1) for n in companies if (m := re.match(r"^(\w{2})", n))})
-    queries: list[str] = ["科技", "有限", "有限公司", "信息", "网络"]
-    queries += surnames
-    queries += rng.sample(brands, k=min(12, len(brands)))
-    queries += rng.sample(tails, k=min(20, len(tails)))
-    queries += [f"{rng.randrange(10_000):04d}" for _ in range(5)]  # tails that may not exist
+    fragments: set[str] = set()
+    for name in rng.sample(people, k=min(15, len(people))):
+        if len(name) >= 2:
+            at = rng.randrange(len(name) - 1)
+            fragments.add(name[at : at + 2])
+    for name in rng.sample(companies, k=min(10, len(companies))):
+        core = name.replace("有限公司", "").replace("有限责任公司", "")
+        if len(core) >= 4:
+            at = rng.randrange(2, len(core) - 1)
+            fragments.add(core[at : at + 2])
+    queries: list[tuple[str, str]] = [
+        ("word", word) for word in ("科技", "有限", "有限公司", "信息", "网络")
+    ]
+    queries += [("surname", name) for name in surnames]
+    queries += [("name2", brand) for brand in rng.sample(brands, k=min(12, len(brands)))]
+    queries += [("name2", fragment) for fragment in sorted(fragments)]
+    queries += [("tail", tail) for tail in rng.sample(tails, k=min(20, len(tails)))]
+    queries += [("tail", f"{rng.randrange(10_000):04d}") for _ in range(5)]  # may not exist
+    # Order and serial numbers of customers the agent sees (read from the database).
+    ids = [int(item["id"]) for item in items][:500]
+    if ids:
+        marks = ", ".join(["%s"] * len(ids))
+        orders = db_rows(
+            env,
+            database,
+            f"SELECT order_no FROM orders_order WHERE customer_id IN ({marks})",  # noqa: S608
+            ids,
+        )
+        serials = db_rows(
+            env,
+            database,
+            "SELECT serial_number FROM customers_asset "  # noqa: S608
+            f"WHERE serial_number <> '' AND customer_id IN ({marks})",
+            ids,
+        )
+        numbers = sorted(row[0] for row in orders)
+        queries += [("order", n) for n in rng.sample(numbers, k=min(15, len(numbers)))]
+        queries.append(("order", "SO201001-999999"))  # a well-formed number nobody has
+        serial_numbers = sorted(row[0] for row in serials)
+        queries += [
+            ("serial", n) for n in rng.sample(serial_numbers, k=min(15, len(serial_numbers)))
+        ]
     return queries, count
 
 
-def search_maker(queries: list[str], rng: random.Random) -> Callable[[int], RequestSpec]:
+def search_maker(
+    queries: list[tuple[str, str]], rng: random.Random
+) -> Callable[[int], RequestSpec]:
     order = [rng.choice(queries) for _ in range(10_000)]
 
     def make(index: int) -> RequestSpec:
-        query = order[index % len(order)]
-        return ("GET", f"/api/v1/customers?q={urllib.parse.quote(query)}", None, 200, query)
+        kind, query = order[index % len(order)]
+        url = f"/api/v1/customers?q={urllib.parse.quote(query)}"
+        return ("GET", url, None, 200, f"{kind}:{query}")
 
     return make
 
@@ -577,6 +694,10 @@ def create_maker(rng: random.Random) -> Callable[[int], RequestSpec]:
             "kind": kind,
             "mobile": f"{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}",
             "region": rng.choice(REGIONS),
+            # The duplicate check (same mobile, credit code, or name + region) still runs on
+            # every create; names from this small vocabulary repeat, so the request says what
+            # an agent says after looking: "not the same customer, create it" (仍然创建).
+            "force": True,
         }
         return ("POST", "/api/v1/customers", body, 201, kind)
 
@@ -594,11 +715,18 @@ def bench_database(database: str, *, scale: float, rng: random.Random) -> Databa
         kefu(["migrate", "--noinput", "-v", "0"], env=env, logfile=logfile)
         log(f"{database}: seed --size demo")
         demo_s, _out = kefu(["seed", "--size", "demo"], env=env, logfile=logfile)
-        log(f"{database}: seed --size large (100,000 customers)")
+        log(f"{database}: seed --size large (100,000 customers, 2,000,000 order lines)")
         large_s, output = kefu(["seed", "--size", "large"], env=env, logfile=logfile)
         found = re.search(r"Seeded \(large.*?in ([\d.]+) s", output)
         reported = float(found.group(1)) if found else None
-        log(f"{database}: large seed took {large_s:.1f} s (command wall time)")
+        steps = {m.group(1): float(m.group(2)) for m in SEED_STEP.finditer(output)}
+        log(f"{database}: large seed took {large_s:.1f} s (command wall time) {steps}")
+        jobs: dict[str, float | None] = {}
+        jobs_note: dict[str, str] = {}
+        for name, args in JOBS.items():
+            log(f"{database}: kefu {' '.join(args)}")
+            jobs[name], jobs_note[name] = batch_job(args, env=env, logfile=logfile)
+            log(f"    {jobs[name] if jobs[name] is not None else jobs_note[name]}")
 
         port = free_port()
         log(f"{database}: starting `kefu run --no-worker --workers 2 --port {port}`")
@@ -606,14 +734,19 @@ def bench_database(database: str, *, scale: float, rng: random.Random) -> Databa
         try:
             server.wait_ready()
             token = get_token(server.base_url)
-            queries, visible = search_queries(server.base_url, token, rng)
+            queries, visible = search_queries(
+                server.base_url, token, rng, env=env, database=database
+            )
             result = DatabaseResult(
                 database=database,
                 seed_demo_s=round(demo_s, 1),
                 seed_large_s=round(large_s, 1),
                 seed_large_reported_s=reported,
                 customers_visible_to_agent=visible,
-                queries=queries,
+                queries=[f"{kind}:{query}" for kind, query in queries],
+                seed_large_steps=steps,
+                jobs=jobs,
+                jobs_note=jobs_note,
             )
             meter = CpuMeter(server_pgid=server.proc.pid, database=database)
             makers: dict[str, Callable[[int], RequestSpec]] = {
@@ -671,13 +804,39 @@ def markdown(results: list[DatabaseResult]) -> str:
         "(client, server, its database backends); the machine has "
         f"{os.cpu_count()} cores.",
     ]
-    lines += ["", "| Database | `seed --size demo` | `seed --size large` (100,000 customers) |"]
-    lines += ["|---|--:|--:|"]
+    searches = [(db, r) for db in results for r in db.runs if r.scenario == "search" and r.by_kind]
+    if searches:
+        lines += ["", "| Database | Concurrency | Query kind | Requests | p50 ms | p95 ms |"]
+        lines += ["|---|--:|---|--:|--:|--:|"]
+        for db, run in searches:
+            for kind, figures in run.by_kind.items():
+                lines.append(
+                    f"| {db.database} | {run.concurrency} | {kind} | {figures['n']:.0f} | "
+                    f"{figures['p50_ms']:.1f} | {figures['p95_ms']:.1f} |"
+                )
+    lines += [
+        "",
+        "| Database | `seed --size demo` | `seed --size large` (100,000 customers + "
+        "2,000,000 order lines) | of which, per seeder | `recompute_tiers --now` "
+        "| `evaluate_credit` |",
+    ]
+    lines += ["|---|--:|--:|---|--:|--:|"]
     for db in results:
         if db.skipped:
-            lines.append(f"| {db.database} | skipped: {db.skipped} | |")
-        else:
-            lines.append(f"| {db.database} | {db.seed_demo_s:.1f} s | {db.seed_large_s:.1f} s |")
+            lines.append(f"| {db.database} | skipped: {db.skipped} | | | | |")
+            continue
+        steps = ", ".join(f"{name} {sec:.1f} s" for name, sec in db.seed_large_steps.items())
+        jobs = [
+            f"{db.jobs[name]:.1f} s"
+            if db.jobs.get(name) is not None
+            else db.jobs_note.get(name, "")
+            for name in JOBS
+        ]
+        lines.append(
+            f"| {db.database} | {db.seed_demo_s:.1f} s | {db.seed_large_s:.1f} s | {steps} | "
+            + " | ".join(jobs)
+            + " |"
+        )
     lines += ["", *targets(results)]
     return "\n".join(lines)
 
@@ -704,11 +863,24 @@ def targets(results: list[DatabaseResult]) -> list[str]:
                     f"{best.concurrency} (target ≥ 200, aim 300): {verdict}"
                 )
         if db.database == "sqlite":
-            verdict = "met" if db.seed_large_s < 120 else "MISSED"
+            verdict = "met" if db.seed_large_s < 300 else "MISSED"
             out.append(
-                f"- sqlite: `kefu seed --size large` = {db.seed_large_s:.1f} s "
-                f"(target < 120 s): {verdict}"
+                f"- sqlite: `kefu seed --size large` (100,000 customers, 2,000,000 order lines) "
+                f"= {db.seed_large_s:.1f} s (target < 300 s): {verdict}"
             )
+        if db.database == "postgresql":
+            tiers = db.jobs.get("recompute_tiers")
+            if tiers is None:
+                out.append(
+                    "- postgresql: `kefu recompute_tiers --now` (target < 30 s): "
+                    f"{db.jobs_note.get('recompute_tiers', 'not run')}"
+                )
+            else:
+                verdict = "met" if tiers < 30 else "MISSED"
+                out.append(
+                    f"- postgresql: `kefu recompute_tiers --now` with 100,000 customers and "
+                    f"2,000,000 order lines = {tiers:.1f} s (target < 30 s): {verdict}"
+                )
     return out
 
 
@@ -742,7 +914,14 @@ def main() -> int:
         "--scale", type=float, default=1.0, help="multiply the requests per run (default 1)"
     )
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the load")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=QUIET_WAIT,
+        help=f"seconds to wait for a quiet machine before each run (default {QUIET_WAIT:.0f})",
+    )
     args = parser.parse_args()
+    CpuMeter.quiet_wait = args.quiet_wait
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

@@ -4,11 +4,9 @@ customer is evaluated from its orders. The large size only evaluates (fast, bulk
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from kefu.core.seeding import SeedContext
 from kefu.credit.services import credit_evaluate, credit_exposure_refresh
@@ -34,25 +32,26 @@ def seed(ctx: SeedContext) -> None:
 @transaction.atomic
 def _demo_factors(ctx: SeedContext) -> None:
     rng = ctx.rng
-    today = timezone.localdate()
     companies = list(Customer.objects.filter(kind=Customer.Kind.COMPANY).order_by("id"))
     changed: list[Customer] = []
     lawsuits = 0
     for index, customer in enumerate(companies):
         if rng.random() < 0.25:
             continue  # finance knows nothing yet: neutral scores
-        capital = Decimal(rng.choice(CAPITALS))
+        # The customer seeder may have entered some factors already (and sets payment days
+        # and cooperation dates to fit the orders): fill only what is still unknown.
+        capital = customer.registered_capital or Decimal(rng.choice(CAPITALS))
         customer.registered_capital = capital
-        customer.annual_turnover = (capital * Decimal(rng.choice((2, 3, 5, 8)))).quantize(
-            Decimal("1")
-        )
-        customer.finance_score = rng.randint(5, 15)
-        customer.legal_record = rng.choice(
-            (Customer.LegalRecord.CLEAN,) * 6 + (Customer.LegalRecord.MINOR,)
-        )
-        customer.payment_days = rng.choice((30, 30, 45, 60, 90))
-        if rng.random() < 0.5:
-            customer.cooperation_since = today - timedelta(days=rng.randint(200, 3650))
+        if customer.annual_turnover is None:
+            customer.annual_turnover = (capital * Decimal(rng.choice((2, 3, 5, 8)))).quantize(
+                Decimal("1")
+            )
+        if customer.finance_score is None:
+            customer.finance_score = rng.randint(5, 15)
+        if customer.legal_record == Customer.LegalRecord.UNKNOWN:
+            customer.legal_record = rng.choice(
+                (Customer.LegalRecord.CLEAN,) * 6 + (Customer.LegalRecord.MINOR,)
+            )
         if lawsuits < 2 and index % 97 == 13:
             customer.legal_record = Customer.LegalRecord.LAWSUIT
             lawsuits += 1
@@ -67,8 +66,6 @@ def _demo_factors(ctx: SeedContext) -> None:
             "annual_turnover",
             "finance_score",
             "legal_record",
-            "payment_days",
-            "cooperation_since",
             "credit_limit_manual",
             "credit_limit",
         ],
