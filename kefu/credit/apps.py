@@ -41,7 +41,7 @@ class CreditConfig(AppConfig):
                 template="credit/partials/_archive_panel.html",
                 context=panel_context,
                 allowed=can_view_credit,
-                order=40,
+                order=30,  # beside the tier panel (20)
             )
         )
         register_timeline_provider("credit", timeline)

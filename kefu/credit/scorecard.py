@@ -28,6 +28,9 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 GRADES = ("A", "B", "C", "D")
 FACTOR_KEYS = ("payment", "years", "volume", "finances", "legal")
 CENT = Decimal("0.01")
@@ -187,6 +190,13 @@ class CreditAssessment:
         }
 
 
+_LEGAL_LABELS = {
+    "clean": gettext_lazy("无不良记录"),
+    "minor": gettext_lazy("轻微纠纷"),
+    "lawsuit": gettext_lazy("被其他债权人起诉"),
+}
+
+
 def late_days(*, due: date, paid: date | None, today: date) -> int:
     """Days from the due date to payment (or to today while unpaid); 0 when on time."""
     return max(0, ((paid or today) - due).days)
@@ -208,7 +218,10 @@ def score_payment(facts: CreditFacts, policy: dict[str, Any]) -> FactorScore:
     share = facts.late_amount / facts.assessed_amount if facts.assessed_amount > 0 else ZERO
     if worst > 0 and share >= _dec(rules["share_step_down"]) and band < 3:
         band += 1
-    value = f"worst_late_days={worst}; late_share={share.quantize(CENT)}"
+    value = _("最长逾期 %(days)d 天，逾期金额占 %(share)s%%") % {
+        "days": worst,
+        "share": (share * 100).quantize(Decimal("1")),
+    }
     return FactorScore("payment", bands[band], max_points, value, False)
 
 
@@ -228,7 +241,9 @@ def score_years(facts: CreditFacts, policy: dict[str, Any]) -> FactorScore:
         if years >= _dec(minimum):
             points = int(pts)
             break
-    return FactorScore("years", points, max_points, f"years={years}", False)
+    return FactorScore(
+        "years", points, max_points, _("合作 %(years)s 年") % {"years": years}, False
+    )
 
 
 def score_volume(facts: CreditFacts, policy: dict[str, Any]) -> FactorScore:
@@ -241,7 +256,11 @@ def score_volume(facts: CreditFacts, policy: dict[str, Any]) -> FactorScore:
             points = int(pts)
             break
     return FactorScore(
-        "volume", points, max_points, f"t12_revenue={facts.t12_revenue.quantize(CENT)}", False
+        "volume",
+        points,
+        max_points,
+        _("近12个月 ¥%(amount)s") % {"amount": f"{facts.t12_revenue.quantize(CENT):,}"},
+        False,
     )
 
 
@@ -251,7 +270,11 @@ def score_finances(facts: CreditFacts, policy: dict[str, Any]) -> FactorScore:
         return FactorScore("finances", int(policy["neutral"]["finances"]), max_points, "", True)
     points = max(0, min(int(facts.finance_score), max_points))
     return FactorScore(
-        "finances", points, max_points, f"finance_score={facts.finance_score}", False
+        "finances",
+        points,
+        max_points,
+        _("财务评分 %(score)s") % {"score": facts.finance_score},
+        False,
     )
 
 
@@ -260,7 +283,13 @@ def score_legal(facts: CreditFacts, policy: dict[str, Any]) -> FactorScore:
     if facts.legal_record not in policy["legal"]:
         return FactorScore("legal", int(policy["neutral"]["legal"]), max_points, "", True)
     points = int(policy["legal"][facts.legal_record])
-    return FactorScore("legal", points, max_points, f"legal_record={facts.legal_record}", False)
+    return FactorScore(
+        "legal",
+        points,
+        max_points,
+        str(_LEGAL_LABELS.get(facts.legal_record, facts.legal_record)),
+        False,
+    )
 
 
 def grade_for(score: int, policy: dict[str, Any]) -> str:

@@ -63,7 +63,7 @@ ORDERS_PANEL = ArchivePanel(
     template="orders/panels/_orders.html",
     context=panel_context,
     allowed=_can_view,
-    order=40,
+    order=50,  # after the half-width tier (20) and credit (30) panels, which pair up
     wide=True,
 )
 

@@ -10,7 +10,7 @@
     var chart = echarts.init(element);
     chart.setOption({
       tooltip: { trigger: "axis" },
-      legend: { data: [element.dataset.revenueLabel, element.dataset.profitLabel] },
+      legend: { top: 0, right: 0, data: [element.dataset.revenueLabel, element.dataset.profitLabel] },
       grid: { left: 60, right: 16, top: 36, bottom: 28 },
       xAxis: { type: "category", data: figures.map(function (f) { return f.month; }) },
       yAxis: { type: "value" },
