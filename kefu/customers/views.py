@@ -273,6 +273,8 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
             "can_reveal": can_reveal(user),
             "can_edit": user.has_perm("customers.change_customer"),
             "can_merge": can_merge(user) and customer.merged_into_id is None,
+            # data-subject requests (PIPL art. 44-48): export everything held, or erase
+            "can_handle_privacy": user.has_perm("customers.erase_personal_data"),
         },
     )
 

@@ -246,3 +246,10 @@ def test_the_edit_form_keeps_an_id_number_it_does_not_show(
     person.refresh_from_db()
     assert person.id_number == "11010519491231002X"
     assert sorted(person.tags.values_list("name", flat=True)) == ["VIP", "老客户"]
+
+
+def test_only_who_may_handle_personal_data_requests_sees_the_link_to_them(
+    agent: User, manager: User, customer: Customer, client: Client
+) -> None:
+    assert 'data-testid="privacy-link"' not in _page(client, agent, customer)
+    assert f'href="/privacy/customers/{customer.pk}/"' in _page(client, manager, customer)
