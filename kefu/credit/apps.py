@@ -6,15 +6,33 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def _on_customer_saving(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Every customer has a grade from creation on: computed before the INSERT (a new customer
+    has no orders, so no query but the policy) and logged once the row exists."""
+    if raw or not instance._state.adding:
+        return
+    from kefu.credit.services import credit_grade_new_customer
+
+    instance._credit_first_assessment = credit_grade_new_customer(customer=instance)
+
+
 def _on_customer_saved(
     sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any
 ) -> None:
-    """Every customer has a grade from creation on (one customer: cheap)."""
-    if not created or raw:
+    result = instance.__dict__.pop("_credit_first_assessment", None)
+    if not created or raw or result is None:
         return
-    from kefu.credit.services import credit_evaluate_new_customer
+    from kefu.credit.services import credit_log_new_customer
 
-    credit_evaluate_new_customer(customer=instance)
+    credit_log_new_customer(customer=instance, result=result)
+
+
+def _on_customers_bulk_created(sender: Any, customer_ids: list[int], **kwargs: Any) -> None:
+    from django.utils.translation import gettext
+
+    from kefu.credit.services import credit_evaluate
+
+    credit_evaluate(customer_ids=customer_ids, reason=gettext("新建客户，初始评级"), audit=False)
 
 
 class CreditConfig(AppConfig):
@@ -22,17 +40,20 @@ class CreditConfig(AppConfig):
     verbose_name = _("信用管理")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_save, pre_save
 
         from kefu.credit.archive import panel_context, timeline
         from kefu.credit.selectors import can_view_credit
         from kefu.credit.services import on_orders_changed
         from kefu.customers.archive import ArchivePanel, register_panel, register_timeline_provider
         from kefu.customers.models import Customer
+        from kefu.customers.signals import customers_bulk_created
         from kefu.orders.signals import orders_changed
         from kefu.web.nav import NavItem, register
 
+        pre_save.connect(_on_customer_saving, sender=Customer, dispatch_uid="credit_new_grade")
         post_save.connect(_on_customer_saved, sender=Customer, dispatch_uid="credit_new_customer")
+        customers_bulk_created.connect(_on_customers_bulk_created, dispatch_uid="credit_imported")
         orders_changed.connect(on_orders_changed, dispatch_uid="credit_orders_changed")
         register_panel(
             ArchivePanel(

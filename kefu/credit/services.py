@@ -388,19 +388,37 @@ def credit_evaluate(
     return EvaluationSummary(seen, len(writes), grade_changes, limit_changes, seconds)
 
 
-def credit_evaluate_new_customer(*, customer: Customer) -> None:
-    """Every customer has a grade from creation on (called by the post_save receiver).
+def credit_grade_new_customer(*, customer: Customer) -> CreditAssessment:
+    """Give a customer about to be inserted its first grade, score and limit, on the instance
+    (called by the pre_save receiver, so the INSERT carries them: no second write).
 
-    The caller may still hold the instance and save it in full afterwards, so the computed
-    fields are copied onto it too (else that save would write the defaults back).
+    A new customer has no orders yet, so the scorecard needs no query beyond the policy: the
+    factors finance may already have entered, neutral defaults for the rest. A manual limit
+    given at creation is kept.
     """
-    # Not audited: the creation is, and the CreditChange row records the initial grade.
-    credit_evaluate(customer_ids=[customer.pk], reason=_("新建客户，初始评级"), audit=False)
-    fresh = Customer.objects.filter(pk=customer.pk).values(
-        "credit_grade", "credit_score", "credit_limit", "credit_exposure"
+    today = today_local()
+    policy = policy_config()
+    row = {name: getattr(customer, name) for name in FACTOR_FIELDS}
+    result = assess(_facts(row, _Aggregate(), today), policy)
+    customer.credit_grade = result.grade
+    customer.credit_score = result.score
+    if not customer.credit_limit_manual:
+        customer.credit_limit = result.limit
+    customer.credit_exposure = ZERO.quantize(CENT)
+    return result
+
+
+def credit_log_new_customer(*, customer: Customer, result: CreditAssessment) -> None:
+    """The change-log row of the first grade (post_save, once the customer has its id). Not
+    audited on its own: the creation is, and this row records the initial grade."""
+    CreditChange.objects.create(
+        customer=customer,
+        field="grade",
+        old_value="",
+        new_value=result.grade,
+        reason=_("新建客户，初始评级"),
+        figures=result.figures(),
     )
-    for name, value in (fresh.first() or {}).items():
-        setattr(customer, name, value)
 
 
 # --------------------------------------------------------------------------- exposure and holds

@@ -36,6 +36,7 @@ from kefu.core.text import has_control_chars
 from kefu.customers.access import customer_scope_filter
 from kefu.customers.identifiers import normalize_uscc
 from kefu.customers.models import Contact, Customer
+from kefu.customers.signals import customers_bulk_created
 from kefu.org.models import Team, User
 
 CUSTOMER_COLUMNS = (
@@ -338,6 +339,11 @@ def _write(*, actor: User, rows: list[_Row], filename: str) -> ImportResult:
         )
         ids = list(result.ids)
         transaction.on_commit(lambda: _reindex(ids))
+        new_ids = sorted(customer.pk for customer in created)
+        if new_ids:  # bulk inserts fire no post_save: tell credit etc. about the new customers
+            transaction.on_commit(
+                lambda: customers_bulk_created.send(sender=Customer, customer_ids=new_ids)
+            )
     return result
 
 

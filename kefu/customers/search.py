@@ -26,6 +26,8 @@ letters (Ä, É) matches a differently-cased query on PostgreSQL only.
 
 from __future__ import annotations
 
+import functools
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -64,6 +66,8 @@ _BATCH = 5_000
 # A name fragment whose rarest bigram more customers have than this is checked on every
 # customer in the caller's scope instead of fetched through the index (see _name_search).
 GRAM_PATH_MAX = 5_000
+# How long a process remembers that a fragment is that common (see customer_search_rank).
+COMMON_MEMO_SECONDS = 300
 # At most this many ids found through indexes are handed to the outer query as a list.
 ID_LIST_MAX = 10_000
 
@@ -405,6 +409,8 @@ def _name_search(q: str) -> _NameMatch | None:
     if not text:
         return None
     confirm = _contains(q, "startswith" if len(text) == 1 else "contains")
+    if _common(text):
+        return _NameMatch(confirm=confirm, candidates=None)
     counts = _gram_counts(_query_grams(text))
     rarest = min(counts, key=lambda gram: (counts[gram], gram))
     if counts[rarest] > GRAM_PATH_MAX:
@@ -429,6 +435,22 @@ def _gram_counts(grams: set[str]) -> dict[str, int]:
     return dict(zip(asked, row, strict=True))
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_common_fragment(text: str, period: int, limit: int) -> bool:
+    """Whether even the rarest bigram of a name query is in more than ``limit`` names.
+    Remembered per process for COMMON_MEMO_SECONDS (``period`` is the time bucket): the
+    answer only moves as the archive grows by thousands, and it decides the path and the
+    order, never which customers match."""
+    if len(text) < 2:
+        return False
+    counts = _gram_counts(_query_grams(text))
+    return min(counts.values()) > limit
+
+
+def _common(text: str) -> bool:
+    return _is_common_fragment(text, int(time.monotonic() // COMMON_MEMO_SECONDS), GRAM_PATH_MAX)
+
+
 def customer_search_rank(queryset: QuerySet[Customer], q: str) -> QuerySet[Customer]:
     """Order search results: the exact name, then names that start with the query, then the
     rest; then shorter names; then the newest. Without a name query (empty, or a phone number)
@@ -436,6 +458,11 @@ def customer_search_rank(queryset: QuerySet[Customer], q: str) -> QuerySet[Custo
     q = q.strip()
     if not q or _is_phone(q):
         return queryset
+    if _common(normalise(q)):
+        # 有限, 科技 …: thousands of matches. Ranking them means sorting every one for a page
+        # of 20 (60 ms at 100,000 customers on PostgreSQL); newest first reads the newest rows
+        # until 20 match. Such a fragment names no one in particular, so nothing is lost.
+        return queryset.order_by("-created_at", "-id")
     return queryset.annotate(
         search_rank=Case(
             When(_contains(q, "exact"), then=Value(0)),

@@ -122,3 +122,16 @@ def test_customer_import_needs_its_permission(supervisor: User) -> None:
     client = Client()
     client.force_login(supervisor)
     assert client.get("/orders/import/?kind=customers").status_code == 403
+
+
+def test_imported_customers_get_their_first_credit_grade(
+    browser: Client, org: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    # given no customers; when a file brings two new ones (bulk inserted: no post_save)
+    job = _send(browser, csv_bytes(ROWS, header=HEADER), django_capture_on_commit_callbacks)
+    assert job.status == "done", job.errors
+    # then each was scored like a customer created by hand: neutral factors, 57 points, C
+    for code in ("K001", "K002"):
+        customer = Customer.objects.get(code=code)
+        assert (customer.credit_score, customer.credit_grade) == (57, "C")
+        assert customer.credit_changes.filter(field="grade", new_value="C").count() == 1
