@@ -5,10 +5,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from kefu.api.pagination import PageQuery
 from kefu.api.schemas import Id, InputSchema, Text
+from kefu.customers.schemas import DateText
 
 Money = str  # yuan, a decimal string with two places: "1234.56"
 
@@ -66,10 +67,10 @@ class CreditCustomerPatchIn(InputSchema):
 
     registered_capital: Decimal | None = None
     annual_turnover: Decimal | None = None
-    finance_score: int | None = Field(None, description="0-15")
+    finance_score: StrictInt | None = Field(None, description="0-15")
     legal_record: Literal["unknown", "clean", "minor", "lawsuit"] | None = None
-    payment_days: int | None = None
-    cooperation_since: dt.date | None = None
+    payment_days: StrictInt | None = None
+    cooperation_since: DateText | None = None
     credit_limit: Decimal | None = Field(None, description="手工额度（元）；null 恢复按评分计算")
     reason: Text(300) = ""  # type: ignore[valid-type]
 

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from kefu.api.auth import AuthedRequest
 from kefu.api.schemas import ERRORS, Id, InputSchema, Text
@@ -43,7 +43,7 @@ class SubjectExportOut(Schema):
 
 class SubjectEraseIn(InputSchema):
     reason: Text(300, 1)  # type: ignore[valid-type]
-    confirm: bool = Field(description="必须为 true：删除不可撤销")
+    confirm: StrictBool = Field(description="必须为 true：删除不可撤销")
 
 
 class SubjectEraseOut(Schema):

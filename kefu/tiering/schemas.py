@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -9,6 +9,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from kefu.api.pagination import PageQuery
 from kefu.api.schemas import Id, InputSchema, Text
+from kefu.customers.schemas import DateText
 
 TierCode = Literal["diamond", "gold", "silver", "ordinary"]
 MeasureCode = Literal[
@@ -130,7 +131,7 @@ class PinIn(InputSchema):
     customer_id: Id
     tier: TierCode
     reason: Text(200, 1)  # type: ignore[valid-type]
-    expires_on: date = Field(description="到期日（含），YYYY-MM-DD，须晚于今天")
+    expires_on: DateText = Field(description="到期日（含），YYYY-MM-DD，须晚于今天")
 
 
 class UnpinIn(InputSchema):

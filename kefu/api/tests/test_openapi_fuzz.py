@@ -34,7 +34,10 @@ from kefu.api.tokens import token_issue
 from kefu.customers.models import Customer
 from kefu.org.models import User
 
-MAX_EXAMPLES = 100
+# Examples per operation and phase. 100 took 130 s per persona on PostgreSQL once the API had
+# ~50 operations (the whole suite must stay under 5 minutes); 40 still finds the known traps
+# (64-bit ids, NUL bytes, lax booleans and dates), each reproduced by a fixed seed.
+MAX_EXAMPLES = 40
 SEED = 20250101
 CHECKS = (
     "not_a_server_error",
