@@ -138,6 +138,9 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# ModelBackend with permission sets cached across requests (kefu/org/backends.py).
+AUTHENTICATION_BACKENDS = ["kefu.org.backends.CachedModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -203,12 +203,13 @@ def _analyze() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
-def search_index_customer(customer: Customer) -> None:
+def search_index_customer(customer: Customer, *, created: bool = False) -> None:
     """Keep one customer's grams current after a save (the post_save receiver): write only when
-    they changed, so that a save of its tier or credit costs one small SELECT."""
+    they changed, so that a save of its tier or credit costs one small SELECT (none for a
+    customer just created: it has no grams yet)."""
     wanted = set() if customer.erased_at else name_grams(customer.name)
     rows = CustomerSearchGram.objects.filter(customer_id=customer.pk)
-    stored = set(rows.values_list("gram", flat=True))
+    stored = set() if created else set(rows.values_list("gram", flat=True))
     if stored == wanted:
         return
     if stored - wanted:

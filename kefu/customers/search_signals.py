@@ -21,4 +21,4 @@ def customer_saved(sender: type[Customer], instance: Customer, **kwargs: Any) ->
     fields = kwargs.get("update_fields")
     if fields is not None and not {"name", "erased_at"} & set(fields):
         return  # a save of the tier, the credit figures, …: the name is as it was
-    search_index_customer(instance)
+    search_index_customer(instance, created=bool(kwargs.get("created")))

@@ -1,6 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _bump_on_new_user(sender: Any, created: bool, **kwargs: Any) -> None:
+    if created:
+        from kefu.org.backends import bump_permissions_version
+
+        bump_permissions_version()
 
 
 class OrgConfig(AppConfig):
@@ -13,3 +22,29 @@ class OrgConfig(AppConfig):
 
         # After every migrate the role groups carry exactly the permissions roles.py declares.
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="kefu.org.sync_roles")
+        self._invalidate_cached_permissions_on_role_changes()
+
+    @staticmethod
+    def _invalidate_cached_permissions_on_role_changes() -> None:
+        """kefu.org.backends caches each user's permissions; any change to who holds which
+        permission, and any new or deleted user or group (ids may be reused), bumps the
+        cache's version."""
+        from django.contrib.auth.models import Group, Permission
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from kefu.org.backends import bump_permissions_version
+        from kefu.org.models import User
+
+        for through in (
+            User.groups.through,
+            User.user_permissions.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(
+                bump_permissions_version, sender=through, dispatch_uid=f"perms-{through.__name__}"
+            )
+        for model in (User, Group, Permission):
+            post_delete.connect(
+                bump_permissions_version, sender=model, dispatch_uid=f"perms-del-{model.__name__}"
+            )
+        post_save.connect(_bump_on_new_user, sender=User, dispatch_uid="perms-new-user")
