@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 
+from kefu.org.backends import permissions_ttl, permissions_version
 from kefu.org.models import Team, User
 
 
@@ -28,16 +30,29 @@ def user_scope(user: User | AnonymousUser, *, all_perm: str, department_perm: st
     assert isinstance(user, User)
     if user.is_superuser or user.has_perm(all_perm):
         return Scope(all=True, team_ids=frozenset(), user_id=user.pk)
+    department_wide = user.has_perm(department_perm)
+    key = f"kefu:scope:{permissions_version()}:{user.pk}:{int(department_wide)}"
+    team_ids = cache.get(key)
+    if team_ids is None:
+        team_ids = _scope_team_ids(user, department_wide=department_wide)
+        cache.set(key, team_ids, timeout=permissions_ttl())
+    return Scope(all=False, team_ids=team_ids, user_id=user.pk)
+
+
+def _scope_team_ids(user: User, *, department_wide: bool) -> frozenset[int]:
+    """The user's own teams, and with ``department_wide`` every team of their departments.
+    Cached by user_scope under the permissions version, which memberships, teams and users
+    bump when they change (kefu.org.apps)."""
     own = list(user.memberships.values_list("team_id", "team__department_id"))
     team_ids = {team_id for team_id, _dept in own}
-    if user.has_perm(department_perm):
+    if department_wide:
         departments = {dept for _team, dept in own}
         if user.department_id:
             departments.add(user.department_id)
         team_ids |= set(
             Team.objects.filter(department_id__in=departments).values_list("id", flat=True)
         )
-    return Scope(all=False, team_ids=frozenset(team_ids), user_id=user.pk)
+    return frozenset(team_ids)
 
 
 def assignable_teams(user: User) -> list[Team]:

@@ -5,8 +5,10 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
-def _bump_on_new_user(sender: Any, created: bool, **kwargs: Any) -> None:
-    if created:
+def _bump_on_new_user(sender: Any, created: bool, update_fields: Any = None, **kwargs: Any) -> None:
+    """A new user (its id may be one a deleted user had), or a change of department (the data
+    scope follows it); a login's last_login save changes neither."""
+    if created or update_fields is None or "department" in update_fields:
         from kefu.org.backends import bump_permissions_version
 
         bump_permissions_version()
@@ -33,7 +35,7 @@ class OrgConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from kefu.org.backends import bump_permissions_version
-        from kefu.org.models import User
+        from kefu.org.models import Membership, Team, User
 
         for through in (
             User.groups.through,
@@ -48,3 +50,11 @@ class OrgConfig(AppConfig):
                 bump_permissions_version, sender=model, dispatch_uid=f"perms-del-{model.__name__}"
             )
         post_save.connect(_bump_on_new_user, sender=User, dispatch_uid="perms-new-user")
+        # The data scope (kefu.org.access.user_scope) is cached under the same version.
+        for scoped in (Membership, Team):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    bump_permissions_version,
+                    sender=scoped,
+                    dispatch_uid=f"scope-{signal is post_save}-{scoped.__name__}",
+                )

@@ -24,12 +24,12 @@ LOCAL_TTL = 30  # seconds: the most a permission change can lag in another proce
 SHARED_TTL = 600
 
 
-def _ttl() -> int:
+def permissions_ttl() -> int:
     backend = settings.CACHES["default"]["BACKEND"]
     return LOCAL_TTL if backend.endswith("LocMemCache") else SHARED_TTL
 
 
-def _version() -> int:
+def permissions_version() -> int:
     version = cache.get(VERSION_KEY)
     if version is None:
         version = 1
@@ -52,10 +52,10 @@ class CachedModelBackend(ModelBackend):
         attribute = f"_{from_name}_perm_cache"  # ModelBackend's per-object cache, kept
         if hasattr(user_obj, attribute):
             return set(getattr(user_obj, attribute))
-        key = f"kefu:perms:{_version()}:{from_name}:{user_obj.pk}"
+        key = f"kefu:perms:{permissions_version()}:{from_name}:{user_obj.pk}"
         perms = cache.get(key)
         if perms is None:
             perms = super()._get_permissions(user_obj, obj, from_name)  # type: ignore[misc]
-            cache.set(key, perms, timeout=_ttl())
+            cache.set(key, perms, timeout=permissions_ttl())
         setattr(user_obj, attribute, perms)
         return set(perms)

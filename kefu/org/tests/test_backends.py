@@ -4,6 +4,7 @@ effect on the very next request."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -56,3 +57,24 @@ def test_an_inactive_user_has_no_permissions_even_when_cached(
     assert _fresh(agent).has_perm("customers.view_customer")
     User.objects.filter(pk=agent.pk).update(is_active=False)
     assert not _fresh(agent).has_perm("customers.view_customer")
+
+
+def test_joining_a_team_widens_the_data_scope_on_the_next_request(
+    make_user: Callable[..., User], org: dict[str, Any]
+) -> None:
+    from kefu.org.access import user_scope
+    from kefu.org.models import Membership
+
+    def scope_of(user: User) -> frozenset[int]:
+        return user_scope(
+            _fresh(user),
+            all_perm="customers.view_all_customers",
+            department_perm="customers.view_department_customers",
+        ).team_ids
+
+    agent = make_user("zhangsan", "agent", teams=("team_a",))
+    assert scope_of(agent) == {org["team_a"].pk}
+    Membership.objects.create(user=agent, team=org["team_b"])
+    assert scope_of(agent) == {org["team_a"].pk, org["team_b"].pk}
+    Membership.objects.filter(user=agent, team=org["team_a"]).delete()
+    assert scope_of(agent) == {org["team_b"].pk}
