@@ -587,6 +587,15 @@ def contact_update(*, actor: User, contact: Contact, data: ContactInput) -> Cont
     return contact
 
 
+def _promote_oldest(rows: models.QuerySet[Any], *, flag: str) -> None:
+    """After the primary contact or default address was removed, the oldest remaining row of
+    the customer takes its place (one per customer, by the models' constraints)."""
+    successor = rows.order_by("id").first()
+    if successor is not None:
+        setattr(successor, flag, True)
+        successor.save(update_fields=[flag, "updated_at"])
+
+
 @transaction.atomic
 def contact_delete(*, actor: User, contact: Contact) -> None:
     """Remove a contact; when it was the primary one the oldest remaining contact takes over."""
@@ -596,10 +605,7 @@ def contact_delete(*, actor: User, contact: Contact) -> None:
     changes = {"contact": contact.pk, "name": contact.name, "mobile": mask_mobile(contact.mobile)}
     contact.delete()
     if was_primary:
-        successor = customer.contacts.order_by("id").first()
-        if successor is not None:
-            successor.is_primary = True
-            successor.save(update_fields=["is_primary", "updated_at"])
+        _promote_oldest(customer.contacts.all(), flag="is_primary")
     _sync_customer_mobile(customer)
     audit_record(
         actor=actor,
@@ -698,10 +704,7 @@ def address_delete(*, actor: User, address: Address) -> None:
     was_default = address.is_default
     address.delete()
     if was_default:
-        successor = customer.addresses.order_by("id").first()
-        if successor is not None:
-            successor.is_default = True
-            successor.save(update_fields=["is_default", "updated_at"])
+        _promote_oldest(customer.addresses.all(), flag="is_default")
     audit_record(
         actor=actor,
         action=AuditEvent.Action.DELETE,
