@@ -21,13 +21,16 @@ from kefu.customers.identifiers import mask_id_number
 from kefu.customers.models import Address, Asset, Contact, Customer
 from kefu.customers.schemas import (
     AddressCreateIn,
+    AddressListOut,
     AddressOut,
     AddressPatchIn,
     AssetCreateIn,
+    AssetListOut,
     AssetOut,
     AssetPatchIn,
     ContactCreateIn,
     ContactDetailOut,
+    ContactListOut,
     ContactPatchIn,
     CustomerCreateIn,
     CustomerListOut,
@@ -260,17 +263,18 @@ def contact_out(contact: Contact, *, reveal: bool) -> dict[str, Any]:
 
 @router.get(
     "/{customer_id}/contacts",
-    response={200: list[ContactDetailOut], **ERRORS},
+    response={200: ContactListOut, **ERRORS},
     summary="客户的联系人（可查看完整号码的角色看到明文，记入审计日志）",
 )
-def contacts_list(request: AuthedRequest, customer_id: Id) -> list[dict[str, Any]]:
+def contacts_list(request: AuthedRequest, customer_id: Id) -> dict[str, Any]:
     customer = customer_get_for_user(user=request.auth, customer_id=customer_id)
     reveal = can_reveal(request.auth)
     if reveal and customer.contacts.exists():
         contacts = customer_reveal(actor=request.auth, customer=customer)
     else:
         contacts = list(contact_list(customer=customer))
-    return [contact_out(contact, reveal=reveal) for contact in contacts]
+    items = [contact_out(contact, reveal=reveal) for contact in contacts]
+    return {"items": items, "count": len(items)}
 
 
 @router.post(
@@ -332,11 +336,12 @@ def address_out(address: Address) -> dict[str, Any]:
 
 
 @router.get(
-    "/{customer_id}/addresses", response={200: list[AddressOut], **ERRORS}, summary="客户地址"
+    "/{customer_id}/addresses", response={200: AddressListOut, **ERRORS}, summary="客户地址"
 )
-def addresses_list(request: AuthedRequest, customer_id: Id) -> list[dict[str, Any]]:
+def addresses_list(request: AuthedRequest, customer_id: Id) -> dict[str, Any]:
     customer = customer_get_for_user(user=request.auth, customer_id=customer_id)
-    return [address_out(address) for address in address_list(customer=customer)]
+    items = [address_out(address) for address in address_list(customer=customer)]
+    return {"items": items, "count": len(items)}
 
 
 @router.post(
@@ -399,12 +404,11 @@ def asset_out(asset: Asset) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/{customer_id}/assets", response={200: list[AssetOut], **ERRORS}, summary="客户设备档案"
-)
-def assets_list(request: AuthedRequest, customer_id: Id) -> list[dict[str, Any]]:
+@router.get("/{customer_id}/assets", response={200: AssetListOut, **ERRORS}, summary="客户设备档案")
+def assets_list(request: AuthedRequest, customer_id: Id) -> dict[str, Any]:
     customer = customer_get_for_user(user=request.auth, customer_id=customer_id)
-    return [asset_out(asset) for asset in asset_list(customer=customer)]
+    items = [asset_out(asset) for asset in asset_list(customer=customer)]
+    return {"items": items, "count": len(items)}
 
 
 @router.post("/{customer_id}/assets", response={201: AssetOut, **WRITE_ERRORS}, summary="新增设备")

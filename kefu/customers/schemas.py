@@ -272,3 +272,20 @@ class MergeIn(InputSchema):
 class MergeOut(Schema):
     survivor: CustomerOut
     moved: dict[str, int] = Field(description="按模型统计转移的记录数")
+
+
+# A customer's contacts, addresses and assets are few: answered whole, in the list shape every
+# list of the API has ({"items", "count"}), without pages.
+class ContactListOut(Schema):
+    items: list[ContactDetailOut]
+    count: int
+
+
+class AddressListOut(Schema):
+    items: list[AddressOut]
+    count: int
+
+
+class AssetListOut(Schema):
+    items: list[AssetOut]
+    count: int

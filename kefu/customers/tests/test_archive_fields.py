@@ -244,7 +244,9 @@ def test_contacts_are_added_edited_and_removed_with_one_primary_that_sets_the_mo
     customer.refresh_from_db()
     assert customer.mobile == "+8613800000001"
     # and an edit is validated in Chinese
-    [first] = api.get(base).json()
+    listed = api.get(base).json()
+    assert listed["count"] == 1
+    [first] = listed["items"]
     bad = api.patch(f"{base}/{first['id']}", {"mobile": "12345", "email": "not-an-email"})
     assert bad.status_code == 422
     assert set(bad.json()["error"]["fields"]) == {"mobile", "email"}
@@ -291,10 +293,10 @@ def test_addresses_and_assets_have_full_crud_with_the_warranty_rule(
     assert api.patch(f"/api/v1/customers/{other.pk}/assets/{asset_id}", {}).status_code == 404
     # delete
     assert api.client.delete(f"{base}/addresses/{address.json()['id']}", headers=api.headers)
-    assert api.get(f"{base}/assets").json()[0]["address_id"] is None
+    assert api.get(f"{base}/assets").json()["items"][0]["address_id"] is None
     deleted = api.client.delete(f"{base}/assets/{asset_id}", headers=api.headers)
     assert deleted.status_code == 204
-    assert api.get(f"{base}/assets").json() == []
+    assert api.get(f"{base}/assets").json() == {"items": [], "count": 0}
     parts = AuditEvent.objects.filter(object_id=customer.pk).values_list("field", "action")
     assert ("asset", "create") in set(parts)
     assert ("address", "delete") in set(parts)
@@ -356,3 +358,19 @@ def test_ids_out_of_range_are_a_404_or_422_not_a_500(
         f"/api/v1/customers/{customer.pk}/merge", {"duplicate_id": 2**64, "reason": "x"}
     )
     assert merge.status_code == 422
+
+
+def test_removing_the_default_address_makes_the_oldest_remaining_one_default(
+    agent: User, org: dict[str, Any], api_as: ApiAs
+) -> None:
+    customer = CustomerFactory.create(serving_team=org["team_a"])
+    api = api_as(agent)
+    base = f"/api/v1/customers/{customer.pk}/addresses"
+    first = api.post(base, {"kind": "office", "region": "上海市", "detail": "1号"}).json()
+    second = api.post(base, {"kind": "site", "region": "上海市", "detail": "2号"}).json()
+    third = api.post(base, {"kind": "site", "region": "上海市", "detail": "3号"}).json()
+    assert [first["is_default"], second["is_default"], third["is_default"]] == [True, False, False]
+    removed = api.client.delete(f"{base}/{first['id']}", headers=api.headers)
+    assert removed.status_code == 204
+    defaults = [a["id"] for a in api.get(base).json()["items"] if a["is_default"]]
+    assert defaults == [second["id"]]
