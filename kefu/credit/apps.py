@@ -40,11 +40,12 @@ class CreditConfig(AppConfig):
     verbose_name = _("信用管理")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save, pre_save
+        from django.db.models.signals import post_delete, post_save, pre_save
 
         from kefu.credit.archive import panel_context, timeline
+        from kefu.credit.models import CreditPolicy
         from kefu.credit.selectors import can_view_credit
-        from kefu.credit.services import on_orders_changed
+        from kefu.credit.services import forget_cached_policy, on_orders_changed
         from kefu.customers.archive import ArchivePanel, register_panel, register_timeline_provider
         from kefu.customers.models import Customer
         from kefu.customers.signals import customers_bulk_created
@@ -53,6 +54,12 @@ class CreditConfig(AppConfig):
 
         pre_save.connect(_on_customer_saving, sender=Customer, dispatch_uid="credit_new_grade")
         post_save.connect(_on_customer_saved, sender=Customer, dispatch_uid="credit_new_customer")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                forget_cached_policy,
+                sender=CreditPolicy,
+                dispatch_uid=f"credit_policy_{signal is post_save}",
+            )
         customers_bulk_created.connect(_on_customers_bulk_created, dispatch_uid="credit_imported")
         orders_changed.connect(on_orders_changed, dispatch_uid="credit_orders_changed")
         register_panel(

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
 from django.utils import timezone
@@ -37,6 +38,7 @@ from kefu.credit.scorecard import (
 )
 from kefu.customers.models import Customer
 from kefu.orders.models import Order
+from kefu.org.backends import permissions_ttl
 from kefu.org.models import User
 
 logger = logging.getLogger("kefu.credit")
@@ -81,6 +83,26 @@ def policy_get() -> CreditPolicy:
 
 def policy_config() -> dict[str, Any]:
     return merge_policy(policy_get().config)
+
+
+POLICY_CACHE_KEY = "kefu:credit:policy-config"
+
+
+def policy_config_cached() -> dict[str, Any]:
+    """The policy for the per-customer hot path (every new customer's first grade): cached;
+    a saved or deleted policy clears the entry (kefu.credit.apps). Without Redis another process
+    holds its copy at most ``permissions_ttl()`` seconds; the nightly and post-change
+    re-evaluations read the policy afresh. Pages and the API show ``policy_config()``."""
+    config: dict[str, Any] | None = cache.get(POLICY_CACHE_KEY)
+    if config is None:
+        config = policy_config()
+        cache.set(POLICY_CACHE_KEY, config, timeout=permissions_ttl())
+    return config
+
+
+def forget_cached_policy(**kwargs: Any) -> None:
+    """Signal receiver: the policy row changed."""
+    cache.delete(POLICY_CACHE_KEY)
 
 
 def today_local() -> date:
@@ -397,7 +419,7 @@ def credit_grade_new_customer(*, customer: Customer) -> CreditAssessment:
     given at creation is kept.
     """
     today = today_local()
-    policy = policy_config()
+    policy = policy_config_cached()
     row = {name: getattr(customer, name) for name in FACTOR_FIELDS}
     result = assess(_facts(row, _Aggregate(), today), policy)
     customer.credit_grade = result.grade

@@ -208,8 +208,11 @@ def search_index_customer(customer: Customer, *, created: bool = False) -> None:
     they changed, so that a save of its tier or credit costs one small SELECT (none for a
     customer just created: it has no grams yet)."""
     wanted = set() if customer.erased_at else name_grams(customer.name)
+    if created:
+        _insert_new_customer_grams(customer.pk, wanted)
+        return
     rows = CustomerSearchGram.objects.filter(customer_id=customer.pk)
-    stored = set() if created else set(rows.values_list("gram", flat=True))
+    stored = set(rows.values_list("gram", flat=True))
     if stored == wanted:
         return
     if stored - wanted:
@@ -218,6 +221,28 @@ def search_index_customer(customer: Customer, *, created: bool = False) -> None:
         [CustomerSearchGram(customer_id=customer.pk, gram=gram) for gram in wanted - stored],
         ignore_conflicts=True,  # a concurrent save of the same customer wrote them first
     )
+
+
+def _insert_new_customer_grams(customer_id: int, grams: set[str]) -> None:
+    """The grams of a customer just created, in one statement (the create path runs this on
+    every new customer, so no model instances and no ORM compilation); a concurrent save that
+    wrote them first is no conflict."""
+    if not grams:
+        return
+    table = connection.ops.quote_name(CustomerSearchGram._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (customer_id, gram) "
+                "SELECT %s, unnest(%s::varchar[]) ON CONFLICT DO NOTHING",
+                [customer_id, sorted(grams)],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} (customer_id, gram) VALUES (%s, %s) "  # noqa: S608
+                "ON CONFLICT DO NOTHING",
+                [(customer_id, gram) for gram in sorted(grams)],
+            )
 
 
 # --- the query ---------------------------------------------------------------------------

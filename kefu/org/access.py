@@ -56,13 +56,38 @@ def _scope_team_ids(user: User, *, department_wide: bool) -> frozenset[int]:
 
 
 def assignable_teams(user: User) -> list[Team]:
-    """Teams the user may give a record to: all when they see everything, else their scope."""
+    """Teams the user may give a record to: all when they see everything, else their scope.
+    Cached under the permissions version (a team's change bumps it)."""
     scope = user_scope(
         user,
         all_perm="customers.view_all_customers",
         department_perm="customers.view_department_customers",
     )
-    teams = Team.objects.select_related("department")
-    if scope.all:
-        return list(teams)
-    return list(teams.filter(id__in=scope.team_ids))
+    key = f"kefu:teams:{permissions_version()}:" + ("all" if scope.all else str(user.pk))
+    teams: list[Team] | None = cache.get(key)
+    if teams is None:
+        query = Team.objects.select_related("department")
+        teams = list(query if scope.all else query.filter(id__in=scope.team_ids))
+        cache.set(key, teams, timeout=permissions_ttl())
+    return teams
+
+
+def member_team_ids(user: User) -> frozenset[int]:
+    """The teams the user is a member of (cached like the scope)."""
+    key = f"kefu:member-teams:{permissions_version()}:{user.pk}"
+    team_ids: frozenset[int] | None = cache.get(key)
+    if team_ids is None:
+        team_ids = frozenset(user.memberships.values_list("team_id", flat=True))
+        cache.set(key, team_ids, timeout=permissions_ttl())
+    return team_ids
+
+
+def group_names(user: User) -> frozenset[str]:
+    """The names of the user's groups (roles), cached like the permissions: a change of the
+    user's groups, or a group renamed or deleted, bumps the version."""
+    key = f"kefu:groups:{permissions_version()}:{user.pk}"
+    names: frozenset[str] | None = cache.get(key)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True))
+        cache.set(key, names, timeout=permissions_ttl())
+    return names

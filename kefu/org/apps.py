@@ -35,7 +35,7 @@ class OrgConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from kefu.org.backends import bump_permissions_version
-        from kefu.org.models import Membership, Team, User
+        from kefu.org.models import Department, Membership, Team, User
 
         for through in (
             User.groups.through,
@@ -50,8 +50,10 @@ class OrgConfig(AppConfig):
                 bump_permissions_version, sender=model, dispatch_uid=f"perms-del-{model.__name__}"
             )
         post_save.connect(_bump_on_new_user, sender=User, dispatch_uid="perms-new-user")
+        # Group names are cached too (kefu.org.access.group_names): a rename bumps.
+        post_save.connect(bump_permissions_version, sender=Group, dispatch_uid="perms-save-Group")
         # The data scope (kefu.org.access.user_scope) is cached under the same version.
-        for scoped in (Membership, Team):
+        for scoped in (Membership, Team, Department):
             for signal in (post_save, post_delete):
                 signal.connect(
                     bump_permissions_version,

@@ -174,3 +174,60 @@ def test_the_token_endpoint_needs_no_token_but_everything_else_does(
 ) -> None:
     assert _token_request(client, "agent", "pw-agent").status_code == 200
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_the_token_user_is_the_user_the_orm_loads(agent: User) -> None:
+    """token_user reads the user with hand-written SQL: every field must come back exactly as
+    the ORM would load it (SQLite answers text for datetimes and 0/1 for booleans)."""
+    from kefu.api.tokens import token_issue, token_user
+
+    # given
+    agent.last_login = timezone.now().replace(microsecond=123456)
+    agent.save(update_fields=["last_login"])
+    raw = token_issue(user=agent)
+    # when
+    loaded = token_user(raw)
+    # then
+    expected = User.objects.get(pk=agent.pk)
+    assert loaded is not None
+    for field in User._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(expected, field.attname), field.name
+        assert type(getattr(loaded, field.attname)) is type(getattr(expected, field.attname))
+    assert loaded._state.adding is False
+    assert loaded.has_perm("customers.add_customer")
+
+
+def test_a_token_of_a_deactivated_user_or_past_its_expiry_identifies_nobody(agent: User) -> None:
+    from kefu.api.tokens import token_issue, token_user
+
+    # given
+    raw = token_issue(user=agent)
+    expired = token_issue(user=agent)
+    ApiToken.objects.filter(key_hash=hashlib.sha256(expired.encode()).hexdigest()).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    # then
+    assert token_user(expired) is None
+    assert token_user(raw + "x") is None
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    assert token_user(raw) is None
+
+
+def test_a_token_records_its_last_use_at_most_every_ten_minutes(agent: User) -> None:
+    from kefu.api.tokens import token_issue, token_user
+
+    # given
+    raw = token_issue(user=agent)
+    token = ApiToken.objects.get(user=agent)
+    assert token.last_used_at is None
+    # when
+    token_user(raw)
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    token_user(raw)
+    # then
+    assert first is not None
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=11))
+    token_user(raw)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > first

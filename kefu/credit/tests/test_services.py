@@ -262,3 +262,25 @@ def test_a_first_evaluation_of_many_customers_logs_each_grade_with_figures(db: N
     assert first is not None
     assert first.figures["factors"]["legal"]["neutral"] is True
     assert first.new_value == "C"
+
+
+def test_a_changed_policy_grades_the_next_new_customer_at_once(manager: User) -> None:
+    """The first grade of a new customer reads a cached policy: a change must reach it."""
+    from kefu.customers.services import CustomerInput, customer_create
+
+    # given: a customer graded C (score 57) under the default bounds, the policy now cached
+    first = customer_create(actor=manager, data=CustomerInput(name="甲公司", force=True))
+    assert first.credit_grade == "C"
+    # when: the bounds drop below the neutral score
+    credit_policy_update(
+        actor=manager, config={"grade_bounds": {"A": 85, "B": 56, "C": 40}}, reason="放宽"
+    )
+    second = customer_create(actor=manager, data=CustomerInput(name="乙公司", force=True))
+    # then
+    assert second.credit_grade == "B"
+    # and a change saved outside the service (the admin) reaches it too
+    policy = CreditPolicy.objects.get()
+    policy.config = {**policy.config, "grade_bounds": {"A": 85, "B": 70, "C": 60}}
+    policy.save()
+    third = customer_create(actor=manager, data=CustomerInput(name="丙公司", force=True))
+    assert third.credit_grade == "D"

@@ -541,3 +541,57 @@ def test_search_never_reaches_outside_the_callers_scope(
 def test_a_search_with_three_digits_is_a_name_search(agent: User, org: dict[str, Any]) -> None:
     CustomerFactory.create(name="第138号门店", serving_team=org["team_a"], mobile="+8613700000138")
     assert _found(agent, "138") == ["第138号门店"]
+
+
+def test_joining_or_leaving_sales_changes_who_owns_the_next_customer(
+    make_user: Callable[..., User], org: dict[str, Any]
+) -> None:
+    """Group names are cached per user: a change of groups must show on the next create."""
+    from django.contrib.auth.models import Group
+
+    # given
+    person = make_user("person", "agent", teams=("team_a",))
+    assert customer_create(actor=person, data=CustomerInput(name="甲公司")).owner is None
+    # when: they join sales
+    sales_group = Group.objects.get(name="销售")
+    person.groups.add(sales_group)
+    person = User.objects.get(pk=person.pk)
+    # then
+    assert customer_create(actor=person, data=CustomerInput(name="乙公司")).owner == person
+    # when: the group is renamed, it is no longer the sales role
+    sales_group.name = "销售（旧）"
+    sales_group.save()
+    person = User.objects.get(pk=person.pk)
+    assert customer_create(actor=person, data=CustomerInput(name="丙公司")).owner is None
+
+
+def test_a_new_member_of_another_team_creates_for_their_first_team(
+    make_user: Callable[..., User], org: dict[str, Any]
+) -> None:
+    """Memberships are cached per user: a new one shows on the next create."""
+    from kefu.org.models import Membership
+
+    # given
+    person = make_user("loner", "agent")
+    assert customer_create(actor=person, data=CustomerInput(name="甲公司")).serving_team is None
+    # when
+    Membership.objects.create(user=person, team=org["team_b"])
+    person = User.objects.get(pk=person.pk)
+    # then
+    assert (
+        customer_create(actor=person, data=CustomerInput(name="乙公司")).serving_team
+        == org["team_b"]
+    )
+
+
+def test_creating_a_customer_takes_a_fixed_handful_of_queries(
+    agent: User, django_assert_max_num_queries: Any
+) -> None:
+    """The create path is the API's busiest write: duplicate check in one statement, roles and
+    teams from the cache, the grams in one insert."""
+    customer_create(actor=agent, data=CustomerInput(name="预热公司", mobile="13800000001"))
+    with django_assert_max_num_queries(8):
+        customer_create(
+            actor=agent,
+            data=CustomerInput(name="甲乙丙科技有限公司", mobile="13800000002", region="上海市"),
+        )
