@@ -69,7 +69,7 @@ class Cell:
         kind = "sla-day-company" if self.info.source == DaySource.COMPANY else ""
         if self.info.is_workday and weekend:
             return f"sla-day-makeup {kind}".strip()
-        if not self.info.is_workday and not weekend:
+        if not self.info.is_workday and (not weekend or self.info.name):
             return f"sla-day-holiday {kind}".strip()
         if not self.info.is_workday:
             return f"sla-day-off {kind}".strip()
