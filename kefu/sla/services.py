@@ -10,12 +10,12 @@ from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from kefu.audit.models import AuditEvent
 from kefu.audit.services import audit_record
-from kefu.core.exceptions import ApplicationError, Forbidden
+from kefu.core.exceptions import ApplicationError, Conflict, Forbidden
 from kefu.core.text import clean_text
 from kefu.org.models import User
 from kefu.sla.engine import sla_cache_clear
@@ -56,6 +56,16 @@ def _text(value: str, *, max_length: int, required: bool = False) -> str:
     return clean_text(value or "", max_length=max_length, required=required)
 
 
+def _save_or_conflict(row: CalendarDay | HolidayNotice) -> None:
+    """Two admins creating the same day (or the same year's notice) at once: the second one's
+    INSERT hits the unique index; answer 409 instead of a server error."""
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        raise Conflict(_("该日期或年份刚被其他人修改，请刷新页面后重试。")) from None
+
+
 @transaction.atomic
 def calendar_day_set(
     *, actor: User, day: date, is_workday: bool, name: str = "", note: str = ""
@@ -81,7 +91,7 @@ def calendar_day_set(
     if row is None:
         row = CalendarDay(date=day)
     row.is_workday, row.name, row.note, row.notice = is_workday, clean["name"], clean["note"], None
-    row.save()
+    _save_or_conflict(row)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.CREATE if before is None else AuditEvent.Action.UPDATE,
@@ -283,7 +293,7 @@ def holiday_notice_enter(
         wanted[makeup.day] = (True, name)
         makeup_rows.append({"date": makeup.day.isoformat(), "name": name})
     notice.makeup_days = makeup_rows
-    notice.save()
+    _save_or_conflict(notice)
 
     company_days = set(
         CalendarDay.objects.filter(date__in=list(wanted), notice__isnull=True).values_list(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -48,6 +49,13 @@ def test_a_diamond_customer_is_bumped_one_priority_and_urgent_stays_urgent() -> 
     assert ticket_targets(ticket_type="inquiry", priority="normal", tier="gold").priority == (
         "normal"
     )
+
+
+def test_targets_cost_no_query_once_loaded(django_assert_num_queries: Any) -> None:
+    ticket_targets(ticket_type="inquiry", priority="normal")
+    with django_assert_num_queries(0):
+        for tier in ("", "diamond", "gold", "silver", "ordinary") * 200:
+            ticket_targets(ticket_type="complaint", priority="normal", tier=tier)
 
 
 def test_a_changed_tier_bump_applies_at_once() -> None:
