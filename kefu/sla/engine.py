@@ -129,9 +129,9 @@ class Clock:
         from the next opening, and a duration that ends exactly at a closing ends there."""
         if duration < ZERO:
             raise ValueError("duration must not be negative")
-        if self.round_the_clock:
-            return (start + duration).astimezone(_zone())
         local = _local(start)
+        if self.round_the_clock:
+            return _aware(local + duration)
         day = local.date()
         offset = local - _midnight(day)
         remaining = duration
@@ -151,11 +151,11 @@ class Clock:
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Business time elapsed from ``start`` to ``end`` (0 if end <= start)."""
-        if end <= start:
+        first, last = _local(start), _local(end)
+        if last <= first:
             return ZERO
         if self.round_the_clock:
-            return end - start
-        first, last = _local(start), _local(end)
+            return last - first
         total = ZERO
         day = first.date()
         while day <= last.date():

@@ -149,6 +149,11 @@ class BusinessHours(TimeStampedModel):
                 raise ValidationError({"team": _("公司默认营业时间已存在，请直接修改它。")})
 
 
+DURATION_HELP = _(
+    "时:分:秒，例如 08:00:00；按营业时间计时时 8 小时即 1 个工作日（24:00:00 = 3 个工作日）"
+)
+
+
 class SlaPolicy(TimeStampedModel):
     """Targets for tickets matching type × priority × tier (blank = any). The most specific
     active match wins, ties go to the lowest id. ``code`` ties a policy to a tier benefit
@@ -167,8 +172,8 @@ class SlaPolicy(TimeStampedModel):
     )
     priority = models.CharField(_("优先级"), max_length=16, choices=Priority.choices, blank=True)
     tier = models.CharField(_("客户等级"), max_length=16, choices=Customer.Tier.choices, blank=True)
-    response_target = models.DurationField(_("首次响应时限"))
-    resolution_target = models.DurationField(_("解决时限"))
+    response_target = models.DurationField(_("首次响应时限"), help_text=DURATION_HELP)
+    resolution_target = models.DurationField(_("解决时限"), help_text=DURATION_HELP)
     business_hours = models.BooleanField(
         _("按营业时间计时"), default=True, help_text=_("不勾选则 7×24 小时计时")
     )
