@@ -33,6 +33,21 @@ _CUSTOMER_WRITE = ("customers.view_customer", "customers.add_customer", "custome
 # Reading orders, tier rules and credit goes with reading customers (scope follows the customer).
 _ARCHIVE_READ = ("orders.view_order", "tiering.view_tierruleset", "credit.view_creditchange")
 _ORDERS_IMPORT = ("orders.add_order", "orders.change_order", "orders.import_orders")
+# The working calendar page (notices, company days) and the SLA data in 系统管理.
+_SLA_ADMIN = (
+    "sla.manage_calendar",
+    *(
+        f"sla.{action}_{model}"
+        for model in (
+            "calendarday",
+            "holidaynotice",
+            "businesshours",
+            "slapolicy",
+            "complaintdeadline",
+        )
+        for action in ("view", "add", "change", "delete")
+    ),
+)
 
 ROLES: tuple[Role, ...] = (
     Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
@@ -70,6 +85,7 @@ ROLES: tuple[Role, ...] = (
             "tiering.recompute_tiers",
             "credit.change_creditpolicy",
             "audit.view_auditevent",
+            *_SLA_ADMIN,
         ),
     ),
     Role(
@@ -122,6 +138,7 @@ ROLES: tuple[Role, ...] = (
             "org.view_department",
             "org.add_department",
             "org.change_department",
+            *_SLA_ADMIN,
         ),
     ),
     Role("auditor", "审计员", _("审计员"), ("audit.view_auditevent",)),
