@@ -36,5 +36,6 @@ urlpatterns = [
     path("credit/", include("kefu.credit.urls")),
     path("privacy/", include("kefu.customers.urls_privacy")),
     path("audit/", include("kefu.audit.urls")),
+    path("calls/", include("kefu.calls.urls")),
     path("", include("kefu.web.urls")),
 ]

@@ -33,9 +33,12 @@ _CUSTOMER_WRITE = ("customers.view_customer", "customers.add_customer", "custome
 # Reading orders, tier rules and credit goes with reading customers (scope follows the customer).
 _ARCHIVE_READ = ("orders.view_order", "tiering.view_tierruleset", "credit.view_creditchange")
 _ORDERS_IMPORT = ("orders.add_order", "orders.change_order", "orders.import_orders")
+# Phone: an agent sees their own calls and the callback tasks that are theirs or unassigned.
+_CALLS = ("calls.view_call", "calls.view_callbacktask", "calls.change_callbacktask")
+_CALLS_ALL = (*_CALLS, "calls.view_all_calls")
 
 ROLES: tuple[Role, ...] = (
-    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
+    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ, *_CALLS)),
     Role(
         "supervisor",
         "客服主管",
@@ -43,6 +46,7 @@ ROLES: tuple[Role, ...] = (
         (
             *_CUSTOMER_WRITE,
             *_ARCHIVE_READ,
+            *_CALLS_ALL,
             "customers.view_department_customers",
             "customers.reveal_contact",
             "customers.export_customers",
@@ -57,6 +61,7 @@ ROLES: tuple[Role, ...] = (
             *_CUSTOMER_WRITE,
             *_ARCHIVE_READ,
             *_ORDERS_IMPORT,
+            *_CALLS_ALL,
             "customers.view_all_customers",
             "customers.reveal_contact",
             "customers.export_customers",
@@ -122,6 +127,10 @@ ROLES: tuple[Role, ...] = (
             "org.view_department",
             "org.add_department",
             "org.change_department",
+            "calls.view_agentline",
+            "calls.add_agentline",
+            "calls.change_agentline",
+            "calls.delete_agentline",
         ),
     ),
     Role("auditor", "审计员", _("审计员"), ("audit.view_auditevent",)),
