@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.audit.models import AuditEvent
 from kefu.audit.services import audit_record
 from kefu.calls import screenpop
 from kefu.calls.hooks import ticket_maker
@@ -353,8 +354,9 @@ def callback_record_attempt(
     )
     audit_record(
         actor=actor,
-        action="calls.callback_attempt",
+        action=AuditEvent.Action.UPDATE,
         target=task,
+        field="status",
         changes={"status": [before, task.status], "attempts": task.attempts, "result": result},
         note=note,
     )
@@ -389,8 +391,9 @@ def agent_line_set(*, user: User, extension: str, actor: User) -> AgentLine | No
             line.save(update_fields=["extension", "updated_at"])
     audit_record(
         actor=actor,
-        action="calls.agent_line_set",
+        action=AuditEvent.Action.UPDATE,
         target=user,
+        field="agent_line",
         changes={"extension": [before, extension]},
     )
     transaction.on_commit(lambda: screenpop.line_forget(user.pk))
@@ -424,8 +427,9 @@ def call_make_ticket(*, call: Call, actor: User) -> str:
         call.save(update_fields=["ticket_id", "updated_at"])
     audit_record(
         actor=actor,
-        action="calls.ticket_made",
+        action=AuditEvent.Action.UPDATE,
         target=call,
+        field="ticket_id",
         changes={"ticket_id": call.ticket_id},
     )
     return url

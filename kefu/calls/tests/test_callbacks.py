@@ -49,7 +49,7 @@ def test_an_agent_marks_a_callback_done_with_a_note(agent: User) -> None:
     assert task.assignee == agent
     assert "已回电，客户预约周四上门" in task.note
     assert AuditEvent.objects.filter(
-        action="calls.callback_attempt", object_id=str(task.pk)
+        action="update", field="status", object_type="calls.callbacktask", object_id=str(task.pk)
     ).exists()
 
 
@@ -124,3 +124,23 @@ def test_people_without_the_permission_are_refused(
     engineer = make_user("gong", "engineer", department="repair")
     assert api_as(engineer).get("/api/v1/calls/callbacks").status_code == 403
     assert _client(engineer).get("/calls/callbacks/").status_code == 403
+
+
+def test_an_admin_gives_lines_and_an_extension_is_one_agents(
+    make_user: Callable[..., User], agent: User
+) -> None:
+    from kefu.calls.services import agent_line_set
+    from kefu.core.exceptions import Conflict, Forbidden
+
+    admin = make_user("it", "admin")
+    other = make_user("lisi", "agent", teams=("team_a",))
+    line = agent_line_set(user=agent, extension="8001", actor=admin)
+    assert line is not None
+    assert line.extension == "8001"
+    with pytest.raises(Conflict):
+        agent_line_set(user=other, extension="8001", actor=admin)
+    with pytest.raises(Forbidden):
+        agent_line_set(user=other, extension="8002", actor=agent)
+    assert agent_line_set(user=agent, extension="", actor=admin) is None
+    assert not AgentLine.objects.exists()
+    assert AuditEvent.objects.filter(field="agent_line", object_id=str(agent.pk)).count() == 2
