@@ -11,7 +11,7 @@ from typing import Any
 import dj_database_url
 import django_stubs_ext
 
-from kefu.core.env import env_bool, env_int, env_list, env_str, secret_key
+from kefu.core.env import env_bool, env_int, env_list, env_secret, env_str, secret_key
 
 django_stubs_ext.monkeypatch()  # lets ModelAdmin[Model] etc. be subscripted at run time
 
@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "kefu.credit",
     "kefu.tiering",
     "kefu.sla",
+    "kefu.calls",
     "kefu.api",
     "kefu.web",
 ]
@@ -82,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kefu.web.context_processors.navigation",
+                "kefu.calls.context_processors.screen_pop",
             ],
         },
     },
@@ -135,6 +137,7 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    CACHES["calls"] = CACHES["default"]
 else:
     HUEY = {
         "huey_class": "huey.SqliteHuey",
@@ -143,7 +146,15 @@ else:
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "consumer": {"workers": env_int("KEFU_WORKER_THREADS", 2), "worker_type": "thread"},
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Screen pops cross processes (the PBX's event reaches one gunicorn worker, the agent's
+        # poll another): without Redis they go through files every process can read.
+        "calls": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache" / "calls"),
+        },
+    }
 
 # ModelBackend with permission sets cached across requests (kefu/org/backends.py).
 AUTHENTICATION_BACKENDS = ["kefu.org.backends.CachedModelBackend"]
@@ -193,6 +204,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
+
+# Shared secret of the PBX / cloud call center: call events are signed with it (HMAC-SHA256).
+# Unset, every call event is refused.
+CTI_SECRET = env_secret("KEFU_CTI_SECRET") or ""
 
 # API tokens live this long unless KEFU_API_TOKEN_DAYS says otherwise.
 API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)

@@ -37,5 +37,6 @@ urlpatterns = [
     path("privacy/", include("kefu.customers.urls_privacy")),
     path("audit/", include("kefu.audit.urls")),
     path("sla/", include("kefu.sla.urls")),
+    path("calls/", include("kefu.calls.urls")),
     path("", include("kefu.web.urls")),
 ]

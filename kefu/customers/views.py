@@ -197,12 +197,26 @@ def _input_from(form: CustomerForm, *, creating: bool) -> CustomerInput:
     )
 
 
+# Another page may send a person to the new-customer form with some fields filled in: it puts
+# {field: value} under this session key and redirects to customers:create.
+CREATE_PREFILL_SESSION_KEY = "customers.create_prefill"
+_PREFILL_FIELDS = ("name", "mobile", "contact_name", "region", "source", "note")
+
+
 @login_required
 def customer_create_view(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not user.has_perm("customers.add_customer"):
         return _forbidden(request, Forbidden(_("您没有新建客户的权限。")))
-    form = _customer_form(request, user, initial={"kind": "company", "lifecycle_stage": "active"})
+    initial = {"kind": "company", "lifecycle_stage": "active"}
+    if request.method == "GET":
+        # e.g. the screen pop's "新建客户" (kefu.calls): the caller's number, kept out of the URL
+        prefill = request.session.pop(CREATE_PREFILL_SESSION_KEY, None)
+        if isinstance(prefill, dict):
+            initial.update(
+                {key: str(prefill[key])[:64] for key in _PREFILL_FIELDS if key in prefill}
+            )
+    form = _customer_form(request, user, initial=initial)
     status = 200
     duplicate: DuplicateCustomer | None = None
     if request.method == "POST":

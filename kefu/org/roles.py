@@ -48,9 +48,12 @@ _SLA_ADMIN = (
         for action in ("view", "add", "change", "delete")
     ),
 )
+# Phone: an agent sees their own calls and the callback tasks that are theirs or unassigned.
+_CALLS = ("calls.view_call", "calls.view_callbacktask", "calls.change_callbacktask")
+_CALLS_ALL = (*_CALLS, "calls.view_all_calls")
 
 ROLES: tuple[Role, ...] = (
-    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
+    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ, *_CALLS)),
     Role(
         "supervisor",
         "客服主管",
@@ -58,6 +61,7 @@ ROLES: tuple[Role, ...] = (
         (
             *_CUSTOMER_WRITE,
             *_ARCHIVE_READ,
+            *_CALLS_ALL,
             "customers.view_department_customers",
             "customers.reveal_contact",
             "customers.export_customers",
@@ -72,6 +76,7 @@ ROLES: tuple[Role, ...] = (
             *_CUSTOMER_WRITE,
             *_ARCHIVE_READ,
             *_ORDERS_IMPORT,
+            *_CALLS_ALL,
             "customers.view_all_customers",
             "customers.reveal_contact",
             "customers.export_customers",
@@ -139,6 +144,10 @@ ROLES: tuple[Role, ...] = (
             "org.add_department",
             "org.change_department",
             *_SLA_ADMIN,
+            "calls.view_agentline",
+            "calls.add_agentline",
+            "calls.change_agentline",
+            "calls.delete_agentline",
         ),
     ),
     Role("auditor", "审计员", _("审计员"), ("audit.view_auditevent",)),
