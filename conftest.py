@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import Client
@@ -74,8 +74,10 @@ def _flush_past_audit_triggers() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Each test starts with an empty cache: rate-limit counters (POST /api/v1/auth/token allows
-    30 a minute per address) must not carry over from the tests before."""
-    cache.clear()
+    30 a minute per address) must not carry over from the tests before, nor a screen pop
+    (the "calls" cache) left for a user id the next test's user gets again."""
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

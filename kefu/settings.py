@@ -208,6 +208,8 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
 # Shared secret of the PBX / cloud call center: call events are signed with it (HMAC-SHA256).
 # Unset, every call event is refused.
 CTI_SECRET = env_secret("KEFU_CTI_SECRET") or ""
+# When the hotline is staffed on working days (calls outside become callback tasks).
+HOTLINE_HOURS = env_str("KEFU_HOTLINE_HOURS", "09:00-18:00")
 
 # API tokens live this long unless KEFU_API_TOKEN_DAYS says otherwise.
 API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)

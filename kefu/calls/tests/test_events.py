@@ -197,7 +197,7 @@ def test_an_abandoned_call_in_hours_opens_a_callback_due_two_hours_later(agent: 
 
 
 def test_a_call_out_of_hours_opens_a_voicemail_callback_due_after_the_next_opening() -> None:
-    # Friday 20:15: next opening is Monday 09:00, due 11:00
+    # Friday 20:15: the next opening is Saturday 10-11 09:00 (a 调休 make-up workday), due 11:00
     client = Client()
     post_event(client, event("ringing", call_id="N-1", at="2025-10-10T20:15:00+08:00"))
     post_event(client, event("hangup", call_id="N-1", at="2025-10-10T20:15:30+08:00"))
@@ -205,7 +205,7 @@ def test_a_call_out_of_hours_opens_a_voicemail_callback_due_after_the_next_openi
     assert call.out_of_hours is True
     task = CallbackTask.objects.get()
     assert task.reason == CallbackTask.Reason.OUT_OF_HOURS
-    assert task.due_at.isoformat() == "2025-10-13T03:00:00+00:00"  # Mon 11:00 Shanghai
+    assert task.due_at.isoformat() == "2025-10-11T03:00:00+00:00"  # Sat 11:00 Shanghai
 
 
 def test_a_second_missed_call_from_the_number_joins_the_open_callback() -> None:
