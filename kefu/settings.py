@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "kefu.orders",
     "kefu.credit",
     "kefu.tiering",
+    "kefu.routing",
     "kefu.api",
     "kefu.web",
 ]

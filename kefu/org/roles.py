@@ -33,9 +33,25 @@ _CUSTOMER_WRITE = ("customers.view_customer", "customers.add_customer", "custome
 # Reading orders, tier rules and credit goes with reading customers (scope follows the customer).
 _ARCHIVE_READ = ("orders.view_order", "tiering.view_tierruleset", "credit.view_creditchange")
 _ORDERS_IMPORT = ("orders.add_order", "orders.change_order", "orders.import_orders")
+_ROUTING_READ = (
+    "routing.view_routing_board",
+    "routing.view_routingrule",
+    "routing.view_skill",
+    "routing.view_agentskill",
+)
+_ROUTING_MANAGE = tuple(
+    f"routing.{action}_{model}"
+    for model in ("skill", "agentskill", "routingrule")
+    for action in ("add", "change", "delete")
+)
 
 ROLES: tuple[Role, ...] = (
-    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
+    Role(
+        "agent",
+        "客服专员",
+        _("客服专员"),
+        (*_CUSTOMER_WRITE, *_ARCHIVE_READ, "routing.set_own_presence"),
+    ),
     Role(
         "supervisor",
         "客服主管",
@@ -47,6 +63,8 @@ ROLES: tuple[Role, ...] = (
             "customers.reveal_contact",
             "customers.export_customers",
             "customers.merge_customers",
+            "routing.set_own_presence",
+            *_ROUTING_READ,
         ),
     ),
     Role(
@@ -70,6 +88,10 @@ ROLES: tuple[Role, ...] = (
             "tiering.recompute_tiers",
             "credit.change_creditpolicy",
             "audit.view_auditevent",
+            "routing.set_own_presence",
+            "routing.view_all_agents",
+            *_ROUTING_READ,
+            *_ROUTING_MANAGE,
         ),
     ),
     Role(
@@ -81,6 +103,8 @@ ROLES: tuple[Role, ...] = (
             "customers.view_all_customers",
             "customers.reveal_contact",
             *_ARCHIVE_READ,
+            "routing.view_routing_board",
+            "routing.view_all_agents",
         ),
     ),
     Role("engineer", "维修工程师", _("维修工程师"), ("customers.view_customer",)),
