@@ -182,7 +182,7 @@ def _online_agents(
     return list(agents.values())
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the caller's transaction: no SAVEPOINT round trips
 def _next_in_turn(key: str, user_ids: list[int]) -> int:
     """The next of ``user_ids`` (ascending) after the cursor's last one; advances the cursor.
 

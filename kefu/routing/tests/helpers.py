@@ -19,7 +19,9 @@ def set_status(user: User, status: str, *, since: datetime | None = None) -> Age
 def online(*users: User, minutes_ago: int = 60) -> None:
     for offset, user in enumerate(users):
         set_status(
-            user, AgentPresence.Status.ONLINE, since=timezone.now() - timedelta(minutes=minutes_ago - offset)
+            user,
+            AgentPresence.Status.ONLINE,
+            since=timezone.now() - timedelta(minutes=minutes_ago - offset),
         )
 
 
