@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "kefu.tiering",
     "kefu.sla",
     "kefu.calls",
+    "kefu.routing",
     "kefu.api",
     "kefu.web",
 ]

@@ -34,6 +34,7 @@ urlpatterns = [
     path("orders/", include("kefu.orders.urls")),
     path("tiers/", include("kefu.tiering.urls")),
     path("credit/", include("kefu.credit.urls")),
+    path("routing/", include("kefu.routing.urls")),
     path("privacy/", include("kefu.customers.urls_privacy")),
     path("audit/", include("kefu.audit.urls")),
     path("sla/", include("kefu.sla.urls")),

@@ -52,8 +52,25 @@ _SLA_ADMIN = (
 _CALLS = ("calls.view_call", "calls.view_callbacktask", "calls.change_callbacktask")
 _CALLS_ALL = (*_CALLS, "calls.view_all_calls")
 
+_ROUTING_READ = (
+    "routing.view_routing_board",
+    "routing.view_routingrule",
+    "routing.view_skill",
+    "routing.view_agentskill",
+)
+_ROUTING_MANAGE = tuple(
+    f"routing.{action}_{model}"
+    for model in ("skill", "agentskill", "routingrule")
+    for action in ("add", "change", "delete")
+)
+
 ROLES: tuple[Role, ...] = (
-    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ, *_CALLS)),
+    Role(
+        "agent",
+        "客服专员",
+        _("客服专员"),
+        (*_CUSTOMER_WRITE, *_ARCHIVE_READ, *_CALLS, "routing.set_own_presence"),
+    ),
     Role(
         "supervisor",
         "客服主管",
@@ -66,6 +83,8 @@ ROLES: tuple[Role, ...] = (
             "customers.reveal_contact",
             "customers.export_customers",
             "customers.merge_customers",
+            "routing.set_own_presence",
+            *_ROUTING_READ,
         ),
     ),
     Role(
@@ -91,6 +110,10 @@ ROLES: tuple[Role, ...] = (
             "credit.change_creditpolicy",
             "audit.view_auditevent",
             *_SLA_ADMIN,
+            "routing.set_own_presence",
+            "routing.view_all_agents",
+            *_ROUTING_READ,
+            *_ROUTING_MANAGE,
         ),
     ),
     Role(
@@ -102,6 +125,8 @@ ROLES: tuple[Role, ...] = (
             "customers.view_all_customers",
             "customers.reveal_contact",
             *_ARCHIVE_READ,
+            "routing.view_routing_board",
+            "routing.view_all_agents",
         ),
     ),
     Role("engineer", "维修工程师", _("维修工程师"), ("customers.view_customer",)),

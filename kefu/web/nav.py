@@ -36,3 +36,31 @@ def items_for(user: User) -> list[NavItem]:
     return sorted(
         (item for item in _REGISTRY.values() if item.allowed(user)), key=lambda item: item.order
     )
+
+
+@dataclass(frozen=True)
+class TopbarWidget:
+    """A small piece of the top bar (e.g. the agent's presence switch). ``context`` returns the
+    template's context for the user, or None when the widget is not for them."""
+
+    key: str
+    template: str
+    context: Callable[[User], dict[str, object] | None]
+    order: int = 100
+
+
+_WIDGETS: dict[str, TopbarWidget] = {}
+
+
+def register_widget(widget: TopbarWidget) -> None:
+    _WIDGETS[widget.key] = widget
+
+
+def widgets_for(user: User) -> list[tuple[str, dict[str, object]]]:
+    """(template, context) of each widget shown to the user, in order."""
+    shown = []
+    for widget in sorted(_WIDGETS.values(), key=lambda widget: widget.order):
+        context = widget.context(user)
+        if context is not None:
+            shown.append((widget.template, context))
+    return shown
