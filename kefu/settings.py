@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "kefu.orders",
     "kefu.credit",
     "kefu.tiering",
+    "kefu.sla",
+    "kefu.desk",
     "kefu.api",
     "kefu.web",
 ]
@@ -190,6 +192,35 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
 # API tokens live this long unless KEFU_API_TOKEN_DAYS says otherwise.
 API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)
 API_MAX_PAGE_SIZE = 100
+
+# Tickets: attachments (type and size) and the approval limits of claims and complaint
+# compensation in yuan (domain.md §4.4: up to the first the supervisor approves, up to the
+# second the manager and finance, above it the general manager).
+TICKET_ATTACHMENT_MAX_BYTES = env_int("KEFU_TICKET_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+TICKET_ATTACHMENT_TYPES = env_list(
+    "KEFU_TICKET_ATTACHMENT_TYPES",
+    [
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "webp",
+        "pdf",
+        "txt",
+        "csv",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "zip",
+        "mp3",
+        "wav",
+        "mp4",
+        "eml",
+    ],
+)
+TICKET_APPROVAL_SUPERVISOR_LIMIT = env_int("KEFU_TICKET_APPROVAL_SUPERVISOR_LIMIT", 2_000)
+TICKET_APPROVAL_MANAGER_LIMIT = env_int("KEFU_TICKET_APPROVAL_MANAGER_LIMIT", 20_000)
 
 LOGGING = {
     "version": 1,

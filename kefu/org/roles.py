@@ -33,9 +33,11 @@ _CUSTOMER_WRITE = ("customers.view_customer", "customers.add_customer", "custome
 # Reading orders, tier rules and credit goes with reading customers (scope follows the customer).
 _ARCHIVE_READ = ("orders.view_order", "tiering.view_tierruleset", "credit.view_creditchange")
 _ORDERS_IMPORT = ("orders.add_order", "orders.change_order", "orders.import_orders")
+# Tickets: the lifecycle's trigger roles (kefu.desk.workflow) are these permissions.
+_TICKETS_WORK = ("desk.view_ticket", "desk.add_ticket", "desk.change_ticket", "desk.work_ticket")
 
 ROLES: tuple[Role, ...] = (
-    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
+    Role("agent", "客服专员", _("客服专员"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ, *_TICKETS_WORK)),
     Role(
         "supervisor",
         "客服主管",
@@ -43,6 +45,8 @@ ROLES: tuple[Role, ...] = (
         (
             *_CUSTOMER_WRITE,
             *_ARCHIVE_READ,
+            *_TICKETS_WORK,
+            "desk.supervise_ticket",
             "customers.view_department_customers",
             "customers.reveal_contact",
             "customers.export_customers",
@@ -57,6 +61,10 @@ ROLES: tuple[Role, ...] = (
             *_CUSTOMER_WRITE,
             *_ARCHIVE_READ,
             *_ORDERS_IMPORT,
+            *_TICKETS_WORK,
+            "desk.supervise_ticket",
+            "desk.manage_ticket",
+            "desk.manage_webhooks",
             "customers.view_all_customers",
             "customers.reveal_contact",
             "customers.export_customers",
@@ -81,10 +89,23 @@ ROLES: tuple[Role, ...] = (
             "customers.view_all_customers",
             "customers.reveal_contact",
             *_ARCHIVE_READ,
+            "desk.view_ticket",
+            "desk.change_ticket",
+            "desk.gm_ticket",
         ),
     ),
-    Role("engineer", "维修工程师", _("维修工程师"), ("customers.view_customer",)),
-    Role("sales", "销售", _("销售"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
+    Role(
+        "engineer",
+        "维修工程师",
+        _("维修工程师"),
+        ("customers.view_customer", "desk.view_ticket"),
+    ),
+    Role(
+        "sales",
+        "销售",
+        _("销售"),
+        (*_CUSTOMER_WRITE, *_ARCHIVE_READ, "desk.view_ticket", "desk.add_ticket"),
+    ),
     Role(
         "finance",
         "财务",
@@ -95,13 +116,23 @@ ROLES: tuple[Role, ...] = (
             "customers.manage_credit",
             "credit.change_creditpolicy",
             *_ARCHIVE_READ,
+            "desk.view_ticket",
+            "desk.change_ticket",
+            "desk.finance_ticket",
         ),
     ),
     Role(
         "quality",
         "品质",
         _("品质"),
-        ("customers.view_customer", "customers.view_all_customers", *_ARCHIVE_READ),
+        (
+            "customers.view_customer",
+            "customers.view_all_customers",
+            *_ARCHIVE_READ,
+            "desk.view_ticket",
+            "desk.change_ticket",
+            "desk.quality_ticket",
+        ),
     ),
     Role(
         "admin",
@@ -122,6 +153,7 @@ ROLES: tuple[Role, ...] = (
             "org.view_department",
             "org.add_department",
             "org.change_department",
+            "desk.manage_webhooks",
         ),
     ),
     Role("auditor", "审计员", _("审计员"), ("audit.view_auditevent",)),
