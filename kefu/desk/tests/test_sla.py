@@ -42,6 +42,11 @@ def _create(actor: User, customer: Customer | None, **fields: Any) -> Ticket:
     return ticket_create(actor=actor, data=data, now=now)[0]
 
 
+def _set(value: dt.datetime | None) -> dt.datetime:
+    assert value is not None
+    return value
+
+
 def _expected(ticket: Ticket, *, tier: str = "", level: str = "") -> dict[str, dt.datetime]:
     targets = ticket_targets(
         ticket_type=ticket.type, priority=ticket.priority, tier=tier, complaint_level=level
@@ -114,7 +119,7 @@ def test_pending_customer_pauses_and_resume_shifts_the_due_time(
     targets = ticket_targets(ticket_type="inquiry", priority="normal", tier=customer.tier)
     clock = clock_for(ticket.team_id, business_hours=targets.business_hours)
     assert resumed.paused_at is None
-    assert resumed.resolution_due == resume_due(clock, due_before, paused_at, resumed_at)
+    assert resumed.resolution_due == resume_due(clock, _set(due_before), paused_at, resumed_at)
     assert resumed.paused_total == clock.between(paused_at, resumed_at)
 
 
@@ -150,7 +155,7 @@ def test_resolved_stops_and_reopen_continues_the_resolution_clock(
     targets = ticket_targets(ticket_type="inquiry", priority="normal", tier=customer.tier)
     clock = clock_for(ticket.team_id, business_hours=targets.business_hours)
     assert reopened.reopen_count == 1
-    assert reopened.resolution_due == resume_due(clock, due_before, resolved_at, reopened_at)
+    assert reopened.resolution_due == resume_due(clock, _set(due_before), resolved_at, reopened_at)
     assert reopened.sla_next_check_at is not None
 
 
@@ -210,18 +215,18 @@ def test_sla_check_warns_then_breaches_then_escalates_once_each(
         return list(Notification.objects.filter(user=user).values_list("kind", flat=True))
 
     # 80 % of the response target: the assignee is warned, once however often the task runs
-    warn = ticket.response_warn_at + dt.timedelta(seconds=1)
+    warn = _set(ticket.response_warn_at) + dt.timedelta(seconds=1)
     assert tickets_sla_check(now=warn) == {"response_warn": 1}
     assert tickets_sla_check(now=warn) == {}
     assert kinds(agent) == ["sla_warning"]
     # the due time: breach → the team's supervisor
-    breach = ticket.first_response_due + dt.timedelta(seconds=1)
+    breach = _set(ticket.first_response_due) + dt.timedelta(seconds=1)
     assert tickets_sla_check(now=breach) == {"response_breach": 1}
     stored = Ticket.objects.get(pk=ticket.pk)
     assert (stored.response_breached, stored.sla_breached) == (True, True)
     assert kinds(supervisor) == ["sla_breach"]
     # twice the target → the manager
-    twice = ticket.response_escalate_at + dt.timedelta(seconds=1)
+    twice = _set(ticket.response_escalate_at) + dt.timedelta(seconds=1)
     assert tickets_sla_check(now=twice) == {"response_escalate": 1}
     assert kinds(manager) == ["sla_escalation"]
     assert tickets_sla_check(now=twice) == {}
@@ -230,7 +235,7 @@ def test_sla_check_warns_then_breaches_then_escalates_once_each(
 @pytest.mark.django_db
 def test_a_late_first_run_fires_every_passed_point_at_once(agent: User, customer: Customer) -> None:
     ticket = _create(agent, customer, priority="urgent", assignee_id=agent.pk)
-    much_later = ticket.resolution_escalate_at + dt.timedelta(minutes=1)
+    much_later = _set(ticket.resolution_escalate_at) + dt.timedelta(minutes=1)
     assert tickets_sla_check(now=much_later) == {
         "response_warn": 1,
         "response_breach": 1,
