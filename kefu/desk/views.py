@@ -170,6 +170,7 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
 
     context = {
         "values": values,
+        "general_errors": errors.pop("__all__", []),
         "errors": errors,
         "customer": customer,
         "types": Ticket.Type.choices,
