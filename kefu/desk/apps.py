@@ -1,7 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _retier_on_pin(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A tier changed one customer at a time (a pin): their open tickets follow at once."""
+    if created:
+        from kefu.desk.services import tickets_retier
+
+        tickets_retier(customer=instance.customer)
 
 
 class DeskConfig(AppConfig):
@@ -28,6 +38,9 @@ class DeskConfig(AppConfig):
             )
         )
         register_timeline_provider("ticket", ticket_timeline)
+        post_save.connect(
+            _retier_on_pin, sender="tiering.TierChange", dispatch_uid="desk-retier-on-change"
+        )
         for signal in (post_save, post_delete):
             signal.connect(
                 webhooks_changed,

@@ -429,19 +429,28 @@ def ticket_update(
     return ticket
 
 
-def tickets_retier(*, customer: Customer) -> int:
-    """The customer's tier changed: open tickets get the new tier's targets (a diamond
-    customer is bumped one priority level). Returns how many tickets were recomputed."""
+def tickets_retier(*, customer: Customer | None = None) -> int:
+    """Open tickets whose customer's tier changed get the new tier's targets (a diamond
+    customer is bumped one priority level): one customer's (a manual pin), or every such
+    ticket (the nightly job after the tier recompute, which writes tiers in bulk). Returns how
+    many tickets were recomputed."""
+    from django.db.models import F
+
     from kefu.desk.workflow import OPEN_STATUSES
 
+    stale = Ticket.objects.filter(status__in=OPEN_STATUSES, customer__isnull=False).exclude(
+        tier=F("customer__tier")
+    )
+    if customer is not None:
+        stale = stale.filter(customer=customer)
     count = 0
-    with transaction.atomic():
-        for ticket in Ticket.objects.select_for_update().filter(
-            customer=customer, status__in=OPEN_STATUSES
-        ):
-            if ticket.tier == customer.tier:
+    for pk in list(stale.values_list("pk", flat=True)):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().select_related("customer").get(pk=pk)
+            assert ticket.customer is not None
+            if ticket.tier == ticket.customer.tier:
                 continue
-            ticket.tier = customer.tier
+            ticket.tier = ticket.customer.tier
             sla.sla_compute(ticket)
             ticket.save(update_fields=["tier", *sla.SLA_FIELDS, "updated_at"])
             count += 1

@@ -6,7 +6,7 @@ from typing import Any
 
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from kefu.core.schedules import TICKETS_SLA_CHECK
+from kefu.core.schedules import TICKETS_RETIER, TICKETS_SLA_CHECK
 from kefu.desk.webhooks import MAX_ATTEMPTS
 
 
@@ -16,6 +16,14 @@ def tickets_sla_check_task() -> dict[str, Any]:
     from kefu.desk.escalation import tickets_sla_check
 
     return tickets_sla_check()
+
+
+@db_periodic_task(TICKETS_RETIER)  # type: ignore[untyped-decorator]
+def tickets_retier_task() -> int:
+    """After the nightly tier recompute: open tickets take their customer's new tier's SLA."""
+    from kefu.desk.services import tickets_retier
+
+    return tickets_retier()
 
 
 # Huey retries a failed delivery with exponential backoff: 30 s, 60 s, 120 s, …
