@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kefu.web.context_processors.navigation",
+                "kefu.desk.context_processors.bell",
             ],
         },
     },

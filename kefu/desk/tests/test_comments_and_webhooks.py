@@ -116,6 +116,14 @@ def test_agent_pages_list_create_and_work_a_ticket(
     assert bad.status_code == 422
     assert "无效" in bad.content.decode()
     assert _login(outsider).get(f"/tickets/{ticket.pk}/").status_code == 404
+    # the bell counts unread notifications on every page
+    from kefu.desk.models import Notification
+
+    Notification.objects.create(user=agent, ticket=ticket, kind="sla_warning", message="即将超时")
+    page = client.get("/tickets/").content.decode()
+    assert 'data-testid="bell-count">1<' in page
+    client.post("/tickets/notifications/")
+    assert 'data-testid="bell-count"' not in client.get("/tickets/").content.decode()
     assert ticket.number not in _login(outsider).get("/tickets/?queue=all").content.decode()
 
 
