@@ -251,3 +251,21 @@ def test_list_filters_and_search(
     assert (len(page["items"]), page["count"]) == (2, 3)
     assert ids(before_id=inquiry.pk) == [leak.pk]
     assert client.get("/api/v1/tickets", queue="nope").status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_list_costs_the_same_queries_for_few_or_many_tickets(
+    api_as: Callable[..., Any], agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    client = api_as(agent)
+    open_ticket(assignee_id=agent.pk)
+    client.get("/api/v1/tickets")  # warm the permission and scope caches
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/v1/tickets", page_size=5)
+    for _ in range(8):
+        open_ticket(assignee_id=agent.pk)
+    with CaptureQueriesContext(connection) as many:
+        answer = client.get("/api/v1/tickets", page_size=5)
+    assert len(answer.json()["items"]) == 5
+    # one more for the (capped) count once the page is full; none per row
+    assert len(many.captured_queries) <= len(few.captured_queries) + 1
