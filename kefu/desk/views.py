@@ -55,7 +55,6 @@ STEP_INPUTS = {
     Ticket.Status.LIABILITY_DETERMINED: ("liability",),
     Ticket.Status.CLOSED: ("recovery_outcome",),
     Ticket.Status.ESCALATED: ("escalation_level",),
-    Ticket.Status.TRANSFERRED: ("assignee_id",),
 }
 
 
