@@ -219,3 +219,23 @@ def test_the_delivery_task_retries_with_exponential_backoff() -> None:
     task = webhook_deliver_task.task_class
     assert (task.default_retries, task.default_retry_delay) == (7, 30)
     assert task.default_retry_backoff == 2
+
+
+@pytest.mark.django_db
+def test_a_breach_is_posted_to_breach_subscribers(
+    receiver: tuple[str, type[_Receiver]],
+    open_ticket: Callable[..., Ticket],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from kefu.desk.escalation import tickets_sla_check
+
+    url, handler = receiver
+    WebhookSubscription.objects.create(url=url, secret="k", events=["ticket.breached"])
+    ticket = open_ticket(priority="urgent")
+    assert ticket.first_response_due is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets_sla_check(now=ticket.first_response_due)
+    assert [json.loads(body)["event"] for _headers, body in handler.received] == [
+        "ticket.breached"
+    ]
+    assert WebhookDelivery.objects.get().status == "delivered"
