@@ -235,7 +235,5 @@ def test_a_breach_is_posted_to_breach_subscribers(
     assert ticket.first_response_due is not None
     with django_capture_on_commit_callbacks(execute=True):
         tickets_sla_check(now=ticket.first_response_due)
-    assert [json.loads(body)["event"] for _headers, body in handler.received] == [
-        "ticket.breached"
-    ]
+    assert [json.loads(body)["event"] for _headers, body in handler.received] == ["ticket.breached"]
     assert WebhookDelivery.objects.get().status == "delivered"
