@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kefu.sla",
     "kefu.calls",
     "kefu.routing",
+    "kefu.desk",
     "kefu.api",
     "kefu.web",
 ]
@@ -85,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kefu.web.context_processors.navigation",
                 "kefu.calls.context_processors.screen_pop",
+                "kefu.desk.context_processors.bell",
             ],
         },
     },
@@ -215,6 +217,35 @@ HOTLINE_HOURS = env_str("KEFU_HOTLINE_HOURS", "09:00-18:00")
 # API tokens live this long unless KEFU_API_TOKEN_DAYS says otherwise.
 API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)
 API_MAX_PAGE_SIZE = 100
+
+# Tickets: attachments (type and size) and the approval limits of claims and complaint
+# compensation in yuan (domain.md §4.4: up to the first the supervisor approves, up to the
+# second the manager and finance, above it the general manager).
+TICKET_ATTACHMENT_MAX_BYTES = env_int("KEFU_TICKET_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+TICKET_ATTACHMENT_TYPES = env_list(
+    "KEFU_TICKET_ATTACHMENT_TYPES",
+    [
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "webp",
+        "pdf",
+        "txt",
+        "csv",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "zip",
+        "mp3",
+        "wav",
+        "mp4",
+        "eml",
+    ],
+)
+TICKET_APPROVAL_SUPERVISOR_LIMIT = env_int("KEFU_TICKET_APPROVAL_SUPERVISOR_LIMIT", 2_000)
+TICKET_APPROVAL_MANAGER_LIMIT = env_int("KEFU_TICKET_APPROVAL_MANAGER_LIMIT", 20_000)
 
 LOGGING = {
     "version": 1,

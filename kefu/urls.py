@@ -30,6 +30,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tickets/", include("kefu.desk.urls")),
     path("customers/", include("kefu.customers.urls")),
     path("orders/", include("kefu.orders.urls")),
     path("tiers/", include("kefu.tiering.urls")),

@@ -6,6 +6,8 @@ systemd can run it instead of the Huey worker.
 | api.tokens_purge_expired     | daily 03:10   | delete API tokens that expired over a day ago   |
 | credit.credit_evaluate       | daily 02:10   | re-evaluate credit grades, limits and exposure  |
 | tiering.tiers_recompute      | daily 02:30   | recompute customer tiers (with hysteresis)      |
+| desk.tickets_sla_check       | every minute  | SLA warn at 80 %, breach → supervisor, 2× → mgr |
+| desk.tickets_retier          | daily 02:45   | open tickets take their customer's new tier SLA |
 """
 
 from __future__ import annotations
@@ -15,3 +17,5 @@ from huey import crontab
 TOKENS_PURGE_EXPIRED = crontab(hour="3", minute="10")
 TIERS_RECOMPUTE = crontab(hour="2", minute="30")  # kefu recompute_tiers
 CREDIT_EVALUATE = crontab(hour="2", minute="10")  # kefu evaluate_credit (before tiering)
+TICKETS_SLA_CHECK = crontab(minute="*")  # kefu check_ticket_sla
+TICKETS_RETIER = crontab(hour="2", minute="45")  # after the tier recompute

@@ -64,12 +64,15 @@ _ROUTING_MANAGE = tuple(
     for action in ("add", "change", "delete")
 )
 
+# Tickets: the lifecycle's trigger roles (kefu.desk.workflow) are these permissions.
+_TICKETS_WORK = ("desk.view_ticket", "desk.add_ticket", "desk.change_ticket", "desk.work_ticket")
+
 ROLES: tuple[Role, ...] = (
     Role(
         "agent",
         "客服专员",
         _("客服专员"),
-        (*_CUSTOMER_WRITE, *_ARCHIVE_READ, *_CALLS, "routing.set_own_presence"),
+        (*_CUSTOMER_WRITE, *_ARCHIVE_READ, *_CALLS, *_TICKETS_WORK, "routing.set_own_presence"),
     ),
     Role(
         "supervisor",
@@ -79,6 +82,8 @@ ROLES: tuple[Role, ...] = (
             *_CUSTOMER_WRITE,
             *_ARCHIVE_READ,
             *_CALLS_ALL,
+            *_TICKETS_WORK,
+            "desk.supervise_ticket",
             "customers.view_department_customers",
             "customers.reveal_contact",
             "customers.export_customers",
@@ -96,6 +101,10 @@ ROLES: tuple[Role, ...] = (
             *_ARCHIVE_READ,
             *_ORDERS_IMPORT,
             *_CALLS_ALL,
+            *_TICKETS_WORK,
+            "desk.supervise_ticket",
+            "desk.manage_ticket",
+            "desk.manage_webhooks",
             "customers.view_all_customers",
             "customers.reveal_contact",
             "customers.export_customers",
@@ -127,10 +136,23 @@ ROLES: tuple[Role, ...] = (
             *_ARCHIVE_READ,
             "routing.view_routing_board",
             "routing.view_all_agents",
+            "desk.view_ticket",
+            "desk.change_ticket",
+            "desk.gm_ticket",
         ),
     ),
-    Role("engineer", "维修工程师", _("维修工程师"), ("customers.view_customer",)),
-    Role("sales", "销售", _("销售"), (*_CUSTOMER_WRITE, *_ARCHIVE_READ)),
+    Role(
+        "engineer",
+        "维修工程师",
+        _("维修工程师"),
+        ("customers.view_customer", "desk.view_ticket"),
+    ),
+    Role(
+        "sales",
+        "销售",
+        _("销售"),
+        (*_CUSTOMER_WRITE, *_ARCHIVE_READ, "desk.view_ticket", "desk.add_ticket"),
+    ),
     Role(
         "finance",
         "财务",
@@ -141,13 +163,23 @@ ROLES: tuple[Role, ...] = (
             "customers.manage_credit",
             "credit.change_creditpolicy",
             *_ARCHIVE_READ,
+            "desk.view_ticket",
+            "desk.change_ticket",
+            "desk.finance_ticket",
         ),
     ),
     Role(
         "quality",
         "品质",
         _("品质"),
-        ("customers.view_customer", "customers.view_all_customers", *_ARCHIVE_READ),
+        (
+            "customers.view_customer",
+            "customers.view_all_customers",
+            *_ARCHIVE_READ,
+            "desk.view_ticket",
+            "desk.change_ticket",
+            "desk.quality_ticket",
+        ),
     ),
     Role(
         "admin",
@@ -173,6 +205,7 @@ ROLES: tuple[Role, ...] = (
             "calls.add_agentline",
             "calls.change_agentline",
             "calls.delete_agentline",
+            "desk.manage_webhooks",
         ),
     ),
     Role("auditor", "审计员", _("审计员"), ("audit.view_auditevent",)),

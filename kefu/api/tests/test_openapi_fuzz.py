@@ -67,7 +67,9 @@ def one_chinese_error_shape(
     assert set(body) == {"error"}, f"error body keys: {sorted(body)}"
     error = body["error"]
     assert isinstance(error, dict), f"error is not an object: {error!r}"
-    assert set(error) == {"code", "message", "fields"}, f"error keys: {sorted(error)}"
+    # a refused ticket transition also lists the statuses allowed now (issue 4: "allowed")
+    assert set(error) - {"allowed"} == {"code", "message", "fields"}, f"error keys: {sorted(error)}"
+    assert isinstance(error.get("allowed", []), list), f"allowed: {error.get('allowed')!r}"
     assert isinstance(error["code"], str), f"error code: {error['code']!r}"
     assert error["code"], "empty error code"
     assert _CHINESE.search(str(error["message"])), f"message not Chinese: {error['message']!r}"

@@ -1,0 +1,72 @@
+"""Who sees which tickets: those of the customers they see and those of their teams (the data
+scope of kefu.org.access, with the customers' permissions), and those assigned to or created by
+them. Outside the scope is 404 (ids don't leak); inside it without the permission is 403."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from kefu.core.exceptions import Forbidden, NotFound
+from kefu.desk.models import Ticket, TicketAttachment
+from kefu.org.access import user_scope
+from kefu.org.models import User
+
+MAX_ID = 2**63 - 1
+
+
+def ticket_scope_filter(user: User | AnonymousUser) -> Q | None:
+    """A filter for the tickets the user may see; None means every ticket."""
+    scope = user_scope(
+        user,
+        all_perm="customers.view_all_customers",
+        department_perm="customers.view_department_customers",
+    )
+    if scope.all:
+        return None
+    visible = Q(team_id__in=scope.team_ids) | Q(customer__serving_team_id__in=scope.team_ids)
+    if scope.user_id is not None:
+        visible |= (
+            Q(assignee_id=scope.user_id)
+            | Q(created_by_id=scope.user_id)
+            | Q(customer__owner_id=scope.user_id)
+        )
+    return visible
+
+
+def tickets_for_user(user: User | AnonymousUser) -> QuerySet[Ticket]:
+    if not user.has_perm("desk.view_ticket"):
+        raise Forbidden(_("您没有查看工单的权限。"))
+    tickets = Ticket.objects.all()
+    visible = ticket_scope_filter(user)
+    return tickets if visible is None else tickets.filter(visible)
+
+
+def ticket_get_for_user(
+    *, user: User | AnonymousUser, ticket_id: int, write: bool = False
+) -> Ticket:
+    if not 0 < ticket_id <= MAX_ID:
+        raise NotFound(_("工单不存在。"))
+    ticket = (
+        tickets_for_user(user)
+        .select_related("customer", "assignee", "team", "created_by", "responsible_department")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(_("工单不存在。"))
+    if write and not user.has_perm("desk.change_ticket"):
+        raise Forbidden(_("您没有处理工单的权限。"))
+    return ticket
+
+
+def attachment_get_for_user(
+    *, user: User | AnonymousUser, ticket_id: int, attachment_id: int
+) -> TicketAttachment:
+    """An attachment of a ticket the user may see (404 otherwise)."""
+    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
+    found = ticket.attachments.filter(pk=attachment_id).first() if attachment_id <= MAX_ID else None
+    if found is None:
+        raise NotFound(_("附件不存在。"))
+    return found

@@ -1,0 +1,267 @@
+"""Tickets API (issue 4 item 10): list, create (idempotent with Idempotency-Key), detail,
+patch, comments, transitions. Thin: parse, call a selector or a service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from ninja import Query, Router, Status
+
+from kefu.api.auth import AuthedRequest
+from kefu.api.errors import error_body
+from kefu.api.schemas import ERRORS, ErrorOut, Id
+from kefu.core.exceptions import ApplicationError
+from kefu.desk.access import ticket_get_for_user
+from kefu.desk.models import Ticket
+from kefu.desk.schemas import (
+    CommentIn,
+    TicketCreateIn,
+    TicketDetailOut,
+    TicketListOut,
+    TicketListQuery,
+    TicketOut,
+    TicketPatchIn,
+    TransitionErrorOut,
+    TransitionIn,
+)
+from kefu.desk.selectors import QUEUES, TicketFilters, capped_count, ticket_list
+from kefu.desk.services import (
+    StepFields,
+    TicketInput,
+    comment_add,
+    ticket_create,
+    ticket_transition,
+    ticket_update,
+)
+from kefu.desk.workflow import allowed_targets, status_label
+from kefu.org.models import User
+
+router = Router(tags=["tickets"])
+WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
+
+
+def _local(value: Any) -> Any:
+    return timezone.localtime(value) if value else None
+
+
+def _ref(obj: Any) -> dict[str, Any] | None:
+    if obj is None:
+        return None
+    if isinstance(obj, User):
+        return {"id": obj.pk, "name": obj.display_name or obj.username}
+    return {"id": obj.pk, "name": str(getattr(obj, "name", obj))}
+
+
+def ticket_out(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.pk,
+        "number": ticket.number,
+        "type": ticket.type,
+        "type_display": str(ticket.get_type_display()),
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "status_display": status_label(ticket.status),
+        "subject": ticket.subject,
+        "customer_id": ticket.customer_id,
+        "customer": _ref(ticket.customer) if ticket.customer_id else None,
+        "contact_id": ticket.contact_id,
+        "order_id": ticket.order_id,
+        "asset_id": ticket.asset_id,
+        "assignee": _ref(ticket.assignee) if ticket.assignee_id else None,
+        "team": _ref(ticket.team) if ticket.team_id else None,
+        "tier": ticket.tier,
+        "first_response_due": _local(ticket.first_response_due),
+        "resolution_due": _local(ticket.resolution_due),
+        "close_due": _local(ticket.close_due),
+        "first_responded_at": _local(ticket.first_responded_at),
+        "resolved_at": _local(ticket.resolved_at),
+        "closed_at": _local(ticket.closed_at),
+        "paused_at": _local(ticket.paused_at),
+        "breached": ticket.sla_breached,
+        "response_breached": ticket.response_breached,
+        "resolution_breached": ticket.resolution_breached,
+        "reopen_count": ticket.reopen_count,
+        "parent_id": ticket.parent_id,
+        "created_at": _local(ticket.created_at),
+        "updated_at": _local(ticket.updated_at),
+    }
+
+
+def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
+    answer = ticket_out(ticket)
+    comments = []
+    for comment in ticket.comments.select_related("author").prefetch_related("attachments"):
+        comments.append(
+            {
+                "id": comment.pk,
+                "body": comment.body,
+                "public": comment.public,
+                "author": _ref(comment.author),
+                "created_at": _local(comment.created_at),
+                "attachments": [
+                    {
+                        "id": attachment.pk,
+                        "filename": attachment.filename,
+                        "content_type": attachment.content_type,
+                        "size": attachment.size,
+                        "url": reverse("desk:attachment", args=[ticket.pk, attachment.pk]),
+                    }
+                    for attachment in comment.attachments.all()
+                ],
+            }
+        )
+    answer.update(
+        {
+            "body": ticket.body,
+            "created_by": _ref(ticket.created_by),
+            "complaint_level": ticket.complaint_level,
+            "escalation_level": ticket.escalation_level,
+            "responsible_department": _ref(ticket.responsible_department),
+            "root_cause": ticket.root_cause,
+            "liability": ticket.liability,
+            "proposal": ticket.proposal,
+            "compensation_amount": (
+                f"{ticket.compensation_amount:.2f}"
+                if ticket.compensation_amount is not None
+                else None
+            ),
+            "recovery_status": ticket.recovery_status,
+            "recovery_outcome": ticket.recovery_outcome,
+            "decision": ticket.decision,
+            "allowed_transitions": [
+                {"to": to, "label": status_label(to)} for to in allowed_targets(ticket, user)
+            ],
+            "comments": comments,
+            "transitions": [
+                {
+                    "id": step.pk,
+                    "from_status": step.from_status,
+                    "to_status": step.to_status,
+                    "note": step.note,
+                    "actor": _ref(step.actor),
+                    "created_at": _local(step.created_at),
+                }
+                for step in ticket.transitions.select_related("actor")
+            ],
+            "approvals": [
+                {
+                    "stage": approval.stage,
+                    "round": approval.round,
+                    "role": approval.role,
+                    "approver": _ref(approval.approver),
+                    "amount": f"{approval.amount:.2f}" if approval.amount is not None else None,
+                    "created_at": _local(approval.created_at),
+                }
+                for approval in ticket.approvals.select_related("approver")
+            ],
+        }
+    )
+    return answer
+
+
+@router.get("", response={200: TicketListOut, **ERRORS}, summary="工单列表（队列、筛选、搜索）")
+def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dict[str, Any]:
+    if filters.queue and filters.queue not in QUEUES:
+        raise ApplicationError(
+            "提交的内容有误，请检查标出的字段。",
+            status=400,
+            fields={"queue": [f"队列只能是：{'、'.join(QUEUES)}。"]},
+        )
+    tickets = ticket_list(
+        user=request.auth,
+        filters=TicketFilters(
+            queue=filters.queue,
+            status=filters.status,
+            type=filters.type,
+            assignee=filters.assignee,
+            team=filters.team,
+            customer_id=filters.customer_id,
+            breached=filters.breached,
+            q=filters.q,
+        ),
+    )
+    if filters.before_id is not None:
+        page = list(tickets.filter(id__lt=filters.before_id)[: filters.page_size])
+    else:
+        offset = (filters.page - 1) * filters.page_size
+        page = list(tickets[offset : offset + filters.page_size])
+    if filters.page == 1 and filters.before_id is None and len(page) < filters.page_size:
+        count = len(page)
+    else:
+        count = capped_count(tickets)
+    return {"items": [ticket_out(ticket) for ticket in page], "count": count}
+
+
+@router.post(
+    "",
+    response={200: TicketOut, 201: TicketOut, **WRITE_ERRORS},
+    summary="新建工单（Idempotency-Key 头使重试返回第一次建的工单）",
+    description=(
+        "请求头 `Idempotency-Key`（可选，最多 100 个字符）：同一用户用同一个键重复提交时，"
+        "返回第一次创建的工单（状态码 200），而不是再建一张；首次创建返回 201。"
+        "类型、渠道、优先级取值不对时返回 400。"
+    ),
+)
+def tickets_create(request: AuthedRequest, payload: TicketCreateIn) -> Status[dict[str, Any]]:
+    ticket, created = ticket_create(
+        actor=request.auth,
+        data=TicketInput(**payload.dict()),
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+    )
+    return Status(201 if created else 200, ticket_out(ticket))
+
+
+@router.get("/{ticket_id}", response={200: TicketDetailOut, **ERRORS}, summary="工单详情")
+def tickets_detail(request: AuthedRequest, ticket_id: Id) -> dict[str, Any]:
+    ticket = ticket_get_for_user(user=request.auth, ticket_id=ticket_id)
+    return ticket_detail_out(ticket, request.auth)
+
+
+@router.patch("/{ticket_id}", response={200: TicketDetailOut, **WRITE_ERRORS}, summary="修改工单")
+def tickets_update(request: AuthedRequest, ticket_id: Id, payload: TicketPatchIn) -> dict[str, Any]:
+    ticket = ticket_get_for_user(user=request.auth, ticket_id=ticket_id, write=True)
+    given = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    ticket = ticket_update(actor=request.auth, ticket=ticket, data=TicketInput(**given))
+    return ticket_detail_out(
+        ticket_get_for_user(user=request.auth, ticket_id=ticket.pk), request.auth
+    )
+
+
+@router.post(
+    "/{ticket_id}/comments",
+    response={201: TicketDetailOut, **WRITE_ERRORS},
+    summary="添加回复（public=true，客户可见）或内部备注",
+)
+def tickets_comment(
+    request: AuthedRequest, ticket_id: Id, payload: CommentIn
+) -> Status[dict[str, Any]]:
+    ticket = ticket_get_for_user(user=request.auth, ticket_id=ticket_id, write=True)
+    comment_add(actor=request.auth, ticket=ticket, body=payload.body, public=payload.public)
+    fresh = ticket_get_for_user(user=request.auth, ticket_id=ticket.pk)
+    return Status(201, ticket_detail_out(fresh, request.auth))
+
+
+@router.post(
+    "/{ticket_id}/transitions",
+    response={200: TicketDetailOut, **ERRORS, 403: TransitionErrorOut, 409: TransitionErrorOut},
+    summary="状态流转（不允许时 409，error.allowed 列出可转到的状态）",
+)
+def tickets_transition(request: AuthedRequest, ticket_id: Id, payload: TransitionIn) -> Any:
+    ticket = ticket_get_for_user(user=request.auth, ticket_id=ticket_id, write=True)
+    data = payload.dict()
+    to, note = data.pop("to"), data.pop("note")
+    try:
+        ticket_transition(
+            actor=request.auth, ticket=ticket, to=to, note=note, step=StepFields(**data)
+        )
+    except ApplicationError as exc:
+        if "allowed" not in exc.extra:
+            raise
+        body = error_body(exc.code, exc.message, exc.fields)
+        body["error"]["allowed"] = list(exc.extra["allowed"])
+        return Status(exc.status, body)
+    fresh = ticket_get_for_user(user=request.auth, ticket_id=ticket.pk)
+    return ticket_detail_out(fresh, request.auth)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+def _retier_on_pin(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A tier changed one customer at a time (a pin): their open tickets follow at once."""
+    if created:
+        from kefu.desk.services import tickets_retier
+
+        tickets_retier(customer=instance.customer)
+
+
+class DeskConfig(AppConfig):
+    name = "kefu.desk"
+    label = "desk"
+    verbose_name = _("工单")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from kefu.customers.archive import register_timeline_provider
+        from kefu.desk.archive import ticket_timeline
+        from kefu.desk.models import WebhookSubscription
+        from kefu.desk.webhooks import webhooks_changed
+        from kefu.web.nav import NavItem, register
+
+        register(
+            NavItem(
+                "tickets",
+                _("工单"),
+                "desk:list",
+                lambda user: user.has_perm("desk.view_ticket"),
+                order=5,
+            )
+        )
+        register_timeline_provider("ticket", ticket_timeline)
+        post_save.connect(
+            _retier_on_pin, sender="tiering.TierChange", dispatch_uid="desk-retier-on-change"
+        )
+        for signal in (post_save, post_delete):
+            signal.connect(
+                webhooks_changed,
+                sender=WebhookSubscription,
+                dispatch_uid=f"desk-webhooks-{signal is post_save}",
+            )

@@ -1,0 +1,135 @@
+"""Reading tickets: scoped lists with the queues and filters, search, the detail's timeline.
+
+Lists are ordered by id descending (newest first), which the indexes serve directly (keyset
+with ``before_id``, or offset pages); counts are capped so a list of a million tickets never
+counts them all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from kefu.core.phones import InvalidPhone, normalize_mobile
+from kefu.customers.models import Customer
+from kefu.desk.access import tickets_for_user
+from kefu.desk.models import Ticket, TicketSearchGram
+from kefu.desk.services import subject_grams
+from kefu.desk.workflow import OPEN_STATUSES
+from kefu.org.models import Membership, User
+
+COUNT_CAP = 10_000
+_NUMBER = re.compile(r"^GD\d{8}-\d{6,7}$", re.IGNORECASE)
+_DAY = re.compile(r"^GD\d{8}-?$", re.IGNORECASE)
+
+QUEUES = ("mine", "team", "unassigned", "at_risk", "open", "all")
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    """The list's filters; empty means "any"."""
+
+    queue: str = ""
+    status: str = ""
+    type: str = ""
+    assignee: int | None = None
+    team: int | None = None
+    customer_id: int | None = None
+    breached: bool | None = None
+    q: str = ""
+
+
+def ticket_search_filter(q: str) -> Q | None:
+    """A ticket number (exact, or GD+date for the day's tickets), a customer's mobile, or a
+    fragment of the subject (every 2-character Chinese fragment of it, through the bigram
+    index; other text by a plain match)."""
+    q = q.strip()
+    if not q:
+        return None
+    if _NUMBER.match(q):
+        return Q(number=q.upper())
+    if _DAY.match(q):
+        day = q.upper().rstrip("-")
+        return Q(number__gte=f"{day}-", number__lt=f"{day}-A")
+    digits = re.sub(r"[\s-]", "", q)
+    if re.fullmatch(r"(\+?86|0086)?1\d{10}", digits):
+        try:
+            mobile = normalize_mobile(digits)
+        except InvalidPhone:
+            mobile = ""
+        if mobile:
+            return Q(customer_id__in=Customer.objects.filter(mobile=mobile).values("id"))
+    grams = subject_grams(q)
+    if grams:
+        match = Q()
+        for gram in sorted(grams):
+            match &= Q(id__in=TicketSearchGram.objects.filter(gram=gram).values("ticket_id"))
+        if len(q) > 2:
+            match &= Q(subject__icontains=q)
+        return match
+    return Q(subject__icontains=q) | Q(number=q.upper())
+
+
+def ticket_list(*, user: User, filters: TicketFilters | None = None) -> QuerySet[Ticket]:
+    filters = filters or TicketFilters()
+    tickets = tickets_for_user(user)
+    queue = filters.queue
+    if queue == "mine":
+        tickets = tickets.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
+    elif queue == "team":
+        own_teams = Membership.objects.filter(user=user).values("team_id")
+        tickets = tickets.filter(team_id__in=own_teams, status__in=OPEN_STATUSES)
+    elif queue == "unassigned":
+        tickets = tickets.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
+    elif queue == "at_risk":
+        tickets = tickets.filter(
+            Q(response_warned=True) | Q(resolution_warned=True) | Q(sla_breached=True),
+            sla_next_check_at__isnull=False,
+            status__in=OPEN_STATUSES,
+        )
+    elif queue == "open":
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    if filters.status:
+        tickets = tickets.filter(status__in=filters.status.split(","))
+    if filters.type:
+        tickets = tickets.filter(type__in=filters.type.split(","))
+    if filters.assignee is not None:
+        tickets = tickets.filter(assignee_id=filters.assignee)
+    if filters.team is not None:
+        tickets = tickets.filter(team_id=filters.team)
+    if filters.customer_id is not None:
+        tickets = tickets.filter(customer_id=filters.customer_id)
+    if filters.breached is not None:
+        tickets = tickets.filter(sla_breached=filters.breached)
+    search = ticket_search_filter(filters.q)
+    if search is not None:
+        tickets = tickets.filter(search)
+    return tickets.select_related("customer", "assignee", "team").order_by("-id")
+
+
+def capped_count(tickets: QuerySet[Ticket], cap: int = COUNT_CAP) -> int:
+    """The number of rows, counting at most ``cap`` + 1 (a million-row filter stays cheap)."""
+    return tickets.order_by()[: cap + 1].count()
+
+
+def ticket_timeline_entries(ticket: Ticket) -> list[dict[str, Any]]:
+    """Comments and transitions in time order, for the detail page."""
+    entries: list[dict[str, Any]] = []
+    for comment in ticket.comments.select_related("author").prefetch_related("attachments"):
+        entries.append({"kind": "comment", "at": comment.created_at, "item": comment})
+    for transition in ticket.transitions.select_related("actor"):
+        entries.append({"kind": "transition", "at": transition.created_at, "item": transition})
+    entries.sort(key=lambda entry: (entry["at"], entry["kind"] == "comment"))
+    return entries
+
+
+def unread_notifications(user: User, limit: int = 10) -> tuple[int, list[Any]]:
+    from kefu.desk.models import Notification
+
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    items = list(unread.select_related("ticket").order_by("-id")[:limit])
+    count = len(items) if len(items) < limit else unread.count()
+    return count, items

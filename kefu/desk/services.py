@@ -1,0 +1,848 @@
+"""Every change to a ticket goes through here: one transaction, one audit event, the SLA fields
+kept in step (kefu.desk.sla) and the lifecycle asked of kefu.desk.workflow.
+
+Creating a ticket is on the hot path (the API must take hundreds a second), so it counts its
+queries: the customer (scoped), the day's counter (one upsert), the ticket, its search grams,
+its first transition and the audit event. Webhooks go out after commit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.audit.models import AuditEvent
+from kefu.audit.services import audit_record
+from kefu.core.exceptions import ApplicationError, Conflict, Forbidden, NotFound
+from kefu.core.text import clean_text
+from kefu.customers.access import customer_scope_filter
+from kefu.customers.models import Asset, Contact, Customer
+from kefu.desk import sla
+from kefu.desk.models import (
+    Notification,
+    Ticket,
+    TicketApproval,
+    TicketAttachment,
+    TicketComment,
+    TicketCounter,
+    TicketSearchGram,
+    TicketTransition,
+)
+from kefu.desk.notify import notify_escalation_level, notify_roles
+from kefu.desk.webhooks import webhook_emit
+from kefu.desk.workflow import (
+    ROLE_LABELS,
+    TransitionRefused,
+    actor_roles,
+    machine_for,
+    signoff_complete,
+    signoff_options,
+    signoff_role,
+    status_label,
+    transition_check,
+)
+from kefu.orders.models import Order
+from kefu.org.models import Department, Team, User
+
+MAX_ID = 2**63 - 1
+MAX_AMOUNT = Decimal("999999999999.99")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _invalid(errors: dict[str, list[str]], *, status: int = 400) -> ApplicationError:
+    return ApplicationError(
+        _("提交的内容有误，请检查标出的字段。"), code="invalid", status=status, fields=errors
+    )
+
+
+# --- numbers and search grams ------------------------------------------------------------------
+
+
+def ticket_number_next(day: date) -> str:
+    """The next number of the day, GD20261125-000123. One upsert that returns the new value:
+    the counter row stays locked (PostgreSQL) or the database write-locked (SQLite, IMMEDIATE)
+    until the create commits, so concurrent creates queue here and a rollback gives the
+    number back: unique and gap-free."""
+    table = TicketCounter._meta.db_table
+    last = connection.ops.quote_name("last")
+    sql = (
+        f"INSERT INTO {table} (day, {last}) VALUES (%s, 1) "  # noqa: S608 (names are ours)
+        f"ON CONFLICT (day) DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [connection.ops.adapt_datefield_value(day)])
+        row = cursor.fetchone()
+    assert row is not None
+    return f"GD{day:%Y%m%d}-{int(row[0]):06d}"
+
+
+def subject_grams(text: str) -> set[str]:
+    """The 2-character Chinese fragments of a subject: 空调漏水 → 空调, 调漏, 漏水."""
+    grams = set()
+    previous = ""
+    for char in text:
+        if _CJK.match(char):
+            if previous:
+                grams.add(previous + char)
+            previous = char
+        else:
+            previous = ""
+    return grams
+
+
+def _write_grams(ticket: Ticket, *, replace: bool = False) -> None:
+    if replace:
+        TicketSearchGram.objects.filter(ticket=ticket).delete()
+    grams = subject_grams(ticket.subject)
+    if grams:
+        TicketSearchGram.objects.bulk_create(
+            [TicketSearchGram(ticket=ticket, gram=gram) for gram in sorted(grams)]
+        )
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class TicketInput:
+    """Ticket fields as given; ``None`` means "not given" (partial updates). An id of 0 clears
+    the reference (assignee, team, contact, order, asset, parent)."""
+
+    type: str | None = None
+    channel: str | None = None
+    priority: str | None = None
+    subject: str | None = None
+    body: str | None = None
+    customer_id: int | None = None
+    contact_id: int | None = None
+    order_id: int | None = None
+    asset_id: int | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    parent_id: int | None = None
+    recovery_status: str | None = None
+    recovery_outcome: str | None = None
+
+
+@dataclass
+class StepFields:
+    """Type-specific fields a transition may carry (domain.md §4.2, §4.4, §4.5)."""
+
+    complaint_level: str | None = None
+    responsible_department_id: int | None = None
+    liability: str | None = None
+    root_cause: str | None = None
+    proposal: str | None = None
+    compensation_amount: Any = None
+    recovery_outcome: str | None = None
+    escalation_level: int | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+
+
+def _choice(
+    value: str, choices: type[Any], name: str, label: str, errors: dict[str, list[str]]
+) -> str:
+    if value not in choices.values:
+        errors[name] = [
+            _("%(label)s“%(value)s”无效，可选：%(choices)s。")
+            % {"label": label, "value": str(value)[:30], "choices": "、".join(choices.values)}
+        ]
+        return ""
+    return value
+
+
+def _text(
+    value: str, name: str, limit: int, errors: dict[str, list[str]], *, required: bool = False
+) -> str:
+    try:
+        return clean_text(value, max_length=limit, required=required)
+    except ValueError as exc:
+        errors[name] = [str(exc)]
+        return ""
+
+
+def _amount(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
+    if isinstance(value, bool):
+        value = None
+    try:
+        amount = Decimal(str(value).strip().replace(",", "")) if value is not None else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite():
+        errors["compensation_amount"] = [_("请填写有效的金额（元）。")]
+        return None
+    if amount < 0 or amount > MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        errors["compensation_amount"] = [
+            _("金额须在 0 到 999,999,999,999.99 元之间，最多两位小数。")
+        ]
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _customer_for(actor: User, customer_id: int) -> Customer:
+    """The customer, if the actor may see it (404 otherwise: ids don't leak)."""
+    customers = Customer.objects.only("id", "tier", "serving_team_id", "name", "owner_id")
+    visible = customer_scope_filter(actor)
+    if visible is not None:
+        customers = customers.filter(visible)
+    customer = customers.filter(pk=customer_id).first() if 0 < customer_id <= MAX_ID else None
+    if customer is None:
+        raise NotFound(_("客户不存在。"), fields={"customer_id": [_("客户不存在。")]})
+    return customer
+
+
+def _staff(user_id: int, errors: dict[str, list[str]]) -> User | None:
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id <= MAX_ID else None
+    if user is None:
+        errors["assignee_id"] = [_("处理人不存在或已停用。")]
+    elif not user.has_perm("desk.work_ticket"):
+        errors["assignee_id"] = [_("%(name)s 不能处理工单（没有坐席权限）。") % {"name": user}]
+    return user
+
+
+def _references(
+    data: TicketInput | StepFields,
+    *,
+    customer_id: int | None,
+    clean: dict[str, Any],
+    errors: dict[str, list[str]],
+) -> None:
+    """Check the ids given: contact, order and asset must be the customer's."""
+    checks: list[tuple[str, Any, str]] = [
+        ("contact_id", Contact, _("联系人不存在或不属于该客户。")),
+        ("order_id", Order, _("订单不存在或不属于该客户。")),
+        ("asset_id", Asset, _("设备不存在或不属于该客户。")),
+    ]
+    for name, model, message in checks:
+        value = getattr(data, name, None)
+        if value is None:
+            continue
+        if value == 0:
+            clean[name] = None
+            continue
+        if customer_id is None or value > MAX_ID:
+            errors[name] = [message]
+            continue
+        if not model.objects.filter(pk=value, customer_id=customer_id).exists():
+            errors[name] = [message]
+        else:
+            clean[name] = value
+    if data.team_id is not None:
+        if data.team_id == 0:
+            clean["team_id"] = None
+        elif data.team_id > MAX_ID or not Team.objects.filter(pk=data.team_id).exists():
+            errors["team_id"] = [_("班组不存在。")]
+        else:
+            clean["team_id"] = data.team_id
+    if data.assignee_id is not None:
+        if data.assignee_id == 0:
+            clean["assignee_id"] = None
+        elif _staff(data.assignee_id, errors) is not None and "assignee_id" not in errors:
+            clean["assignee_id"] = data.assignee_id
+
+
+def _validate_fields(
+    data: TicketInput, *, creating: bool, customer_id: int | None
+) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    if creating:
+        for name in ("type", "channel", "subject"):
+            if getattr(data, name) in (None, ""):
+                errors[name] = [_("此项为必填项。")]
+    if data.type is not None and "type" not in errors:
+        clean["type"] = _choice(data.type, Ticket.Type, "type", _("工单类型"), errors)
+    if data.channel is not None and "channel" not in errors:
+        clean["channel"] = _choice(data.channel, Ticket.Channel, "channel", _("渠道"), errors)
+    if data.priority is not None:
+        clean["priority"] = _choice(data.priority, Ticket.Priority, "priority", _("优先级"), errors)
+    if data.subject is not None and "subject" not in errors:
+        clean["subject"] = _text(data.subject, "subject", 200, errors, required=True)
+    if data.body is not None:
+        clean["body"] = _text(data.body, "body", 10000, errors)
+    if data.recovery_status is not None:
+        clean["recovery_status"] = _choice(
+            data.recovery_status, Ticket.Recovery, "recovery_status", _("追偿状态"), errors
+        )
+    if data.recovery_outcome is not None:
+        clean["recovery_outcome"] = _text(data.recovery_outcome, "recovery_outcome", 500, errors)
+    if data.parent_id is not None:
+        if data.parent_id == 0:
+            clean["parent_id"] = None
+        elif data.parent_id > MAX_ID or not Ticket.objects.filter(pk=data.parent_id).exists():
+            errors["parent_id"] = [_("关联工单不存在。")]
+        else:
+            clean["parent_id"] = data.parent_id
+    _references(data, customer_id=customer_id, clean=clean, errors=errors)
+    if errors:
+        raise _invalid(errors)
+    return clean
+
+
+def _ticket_by_key(actor: User, key: str) -> Ticket | None:
+    return Ticket.objects.filter(created_by=actor, idempotency_key=key).first()
+
+
+# --- create --------------------------------------------------------------------------------------
+
+
+def ticket_create(
+    *,
+    actor: User,
+    data: TicketInput,
+    idempotency_key: str = "",
+    now: datetime | None = None,
+) -> tuple[Ticket, bool]:
+    """Open a ticket: (ticket, True), or (the first ticket, False) when ``idempotency_key``
+    was already used by this user. The unique constraint on (created_by, key) decides a race
+    between two identical requests: the loser's transaction rolls back (its number with it)
+    and it answers with the winner's ticket."""
+    if not actor.has_perm("desk.add_ticket"):
+        raise Forbidden(_("您没有新建工单的权限。"))
+    key = idempotency_key.strip()
+    if len(key) > 100:
+        raise _invalid({"Idempotency-Key": [_("幂等键最多 100 个字符。")]})
+    if key:
+        existing = _ticket_by_key(actor, key)
+        if existing is not None:
+            return existing, False
+    try:
+        return _ticket_insert(actor=actor, data=data, key=key, now=now), True
+    except IntegrityError:
+        if key:
+            existing = _ticket_by_key(actor, key)
+            if existing is not None:
+                return existing, False
+        raise
+
+
+@transaction.atomic
+def _ticket_insert(*, actor: User, data: TicketInput, key: str, now: datetime | None) -> Ticket:
+    now = now or timezone.now()
+    customer = _customer_for(actor, data.customer_id) if data.customer_id is not None else None
+    clean = _validate_fields(data, creating=True, customer_id=customer.pk if customer else None)
+    ticket = Ticket(
+        type=clean["type"],
+        channel=clean["channel"],
+        priority=clean.get("priority") or Ticket.Priority.NORMAL,
+        subject=clean["subject"],
+        body=clean.get("body", ""),
+        customer=customer,
+        tier=customer.tier if customer else "",
+        created_by=actor,
+        created_at=now,
+        idempotency_key=key,
+    )
+    for name in ("contact_id", "order_id", "asset_id", "assignee_id", "parent_id"):
+        if clean.get(name) is not None:
+            setattr(ticket, name, clean[name])
+    team_id = clean.get("team_id")
+    ticket.team_id = (
+        team_id if team_id is not None else customer.serving_team_id if customer else None
+    )
+    ticket.status = machine_for(ticket.type).initial
+    # Due times are computed before the INSERT, inside its transaction: no ticket is ever
+    # stored without them.
+    sla.sla_compute(ticket)
+    ticket.number = ticket_number_next(timezone.localtime(now).date())
+    ticket.save(force_insert=True)
+    _write_grams(ticket)
+    TicketTransition.objects.create(
+        ticket=ticket, actor=actor, from_status="", to_status=ticket.status, created_at=now
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=ticket,
+        changes={
+            "number": ticket.number,
+            "type": ticket.type,
+            "channel": ticket.channel,
+            "priority": ticket.priority,
+            "customer": ticket.customer_id,
+        },
+    )
+    if ticket.assignee_id and ticket.assignee_id != actor.pk:
+        _notify_assigned(ticket)
+    webhook_emit("ticket.created", ticket)
+    return ticket
+
+
+# --- update ------------------------------------------------------------------------------------
+
+_PATCHABLE = (
+    "priority",
+    "subject",
+    "body",
+    "contact_id",
+    "order_id",
+    "asset_id",
+    "assignee_id",
+    "team_id",
+    "parent_id",
+    "recovery_status",
+    "recovery_outcome",
+)
+
+
+@transaction.atomic
+def ticket_update(
+    *, actor: User, ticket: Ticket, data: TicketInput, now: datetime | None = None
+) -> Ticket:
+    """Change a ticket's fields (not its type, customer or status: status moves only by
+    transitions). A new priority or team recomputes the due times."""
+    if not actor.has_perm("desk.change_ticket"):
+        raise Forbidden(_("您没有处理工单的权限。"))
+    if data.type is not None or data.channel is not None or data.customer_id is not None:
+        raise _invalid({"__all__": [_("工单的类型、渠道和客户建单后不能修改。")]})
+    clean = _validate_fields(data, creating=False, customer_id=ticket.customer_id)
+    if clean.get("parent_id") == ticket.pk:
+        raise _invalid({"parent_id": [_("工单不能关联到自己。")]})
+    changes: dict[str, list[Any]] = {}
+    for name in _PATCHABLE:
+        if name in clean and getattr(ticket, name) != clean[name]:
+            changes[name] = [getattr(ticket, name), clean[name]]
+            setattr(ticket, name, clean[name])
+    if not changes:
+        return ticket
+    update_fields = [*changes, "updated_at"]
+    if "priority" in changes or "team_id" in changes:
+        sla.sla_compute(ticket)
+        update_fields += sla.SLA_FIELDS
+    ticket.save(update_fields=update_fields)
+    if "subject" in changes:
+        _write_grams(ticket, replace=True)
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, target=ticket, changes=changes)
+    if "assignee_id" in changes and ticket.assignee_id and ticket.assignee_id != actor.pk:
+        _notify_assigned(ticket)
+    webhook_emit("ticket.updated", ticket)
+    return ticket
+
+
+def tickets_retier(*, customer: Customer | None = None) -> int:
+    """Open tickets whose customer's tier changed get the new tier's targets (a diamond
+    customer is bumped one priority level): one customer's (a manual pin), or every such
+    ticket (the nightly job after the tier recompute, which writes tiers in bulk). Returns how
+    many tickets were recomputed."""
+    from django.db.models import F
+
+    from kefu.desk.workflow import OPEN_STATUSES
+
+    stale = Ticket.objects.filter(status__in=OPEN_STATUSES, customer__isnull=False).exclude(
+        tier=F("customer__tier")
+    )
+    if customer is not None:
+        stale = stale.filter(customer=customer)
+    count = 0
+    for pk in list(stale.values_list("pk", flat=True)):
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().select_related("customer").get(pk=pk)
+            assert ticket.customer is not None
+            if ticket.tier == ticket.customer.tier:
+                continue
+            ticket.tier = ticket.customer.tier
+            sla.sla_compute(ticket)
+            ticket.save(update_fields=["tier", *sla.SLA_FIELDS, "updated_at"])
+            count += 1
+    return count
+
+
+def _notify_assigned(ticket: Ticket) -> None:
+    assert ticket.assignee_id is not None
+    Notification.objects.create(
+        user_id=ticket.assignee_id,
+        ticket=ticket,
+        kind=Notification.Kind.ASSIGNED,
+        message=_("工单 %(number)s 分派给您：%(subject)s")
+        % {"number": ticket.number, "subject": ticket.subject[:100]},
+    )
+
+
+# --- transitions -------------------------------------------------------------------------------
+
+
+def _clean_step(ticket: Ticket, step: StepFields) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    if step.complaint_level is not None:
+        clean["complaint_level"] = _choice(
+            step.complaint_level, Ticket.ComplaintLevel, "complaint_level", _("投诉级别"), errors
+        )
+    if step.liability is not None:
+        clean["liability"] = _choice(
+            step.liability, Ticket.Liability, "liability", _("责任判定"), errors
+        )
+    if step.root_cause is not None:
+        clean["root_cause"] = _choice(
+            step.root_cause, Ticket.RootCause, "root_cause", _("原因分类"), errors
+        )
+    if step.proposal is not None:
+        clean["proposal"] = _choice(
+            step.proposal, Ticket.Proposal, "proposal", _("处理方案"), errors
+        )
+    if step.compensation_amount is not None:
+        clean["compensation_amount"] = _amount(step.compensation_amount, errors)
+    if step.recovery_outcome is not None:
+        clean["recovery_outcome"] = _text(
+            step.recovery_outcome, "recovery_outcome", 500, errors, required=True
+        )
+    if step.responsible_department_id is not None:
+        department_id = step.responsible_department_id
+        if department_id > MAX_ID or not Department.objects.filter(pk=department_id).exists():
+            errors["responsible_department_id"] = [_("部门不存在。")]
+        else:
+            clean["responsible_department_id"] = department_id
+    if step.escalation_level is not None:
+        if not ticket.escalation_level < step.escalation_level <= 4:
+            errors["escalation_level"] = [
+                _("升级层级须高于当前的 L%(level)d，最高 L4。") % {"level": ticket.escalation_level}
+            ]
+        else:
+            clean["escalation_level"] = step.escalation_level
+    _references(step, customer_id=ticket.customer_id, clean=clean, errors=errors)
+    if errors:
+        raise _invalid(errors)
+    return clean
+
+
+_FIELD_LABELS = {
+    "complaint_level": _("投诉级别"),
+    "responsible_department_id": _("责任部门"),
+    "liability": _("责任判定"),
+    "root_cause": _("原因分类"),
+    "proposal": _("处理方案"),
+    "compensation_amount": _("赔偿金额"),
+    "recovery_outcome": _("处理结果"),
+}
+
+
+@transaction.atomic
+def ticket_transition(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    to: str,
+    note: str = "",
+    step: StepFields | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Move a ticket to ``to`` if its lifecycle allows it for this actor (None = the system's
+    timer), with the note and the type-specific fields the step needs.
+
+    1. the workflow says whether the step exists (else 409, listing the allowed ones) and
+       whether the actor's role may take it (else 403);
+    2. the step's required note and fields are checked (given now or already on the ticket);
+    3. sign-off steps (approval by amount, the arbitration panel) record the actor's sign-off
+       and move only once a complete set of roles has signed;
+    4. the SLA clocks pause, resume, stop or continue; the transition, the audit event and the
+       notifications are written; webhooks go out after commit.
+    """
+    if actor is not None and not actor.has_perm("desk.change_ticket"):
+        raise Forbidden(_("您没有处理工单的权限。"))
+    now = now or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    try:
+        transition = transition_check(ticket, to, actor, now)
+    except TransitionRefused as exc:
+        error_class = Forbidden if exc.forbidden else Conflict
+        raise error_class(
+            exc.message,
+            code="forbidden" if exc.forbidden else "transition_not_allowed",
+            extra={"allowed": exc.allowed},
+        ) from None
+    errors: dict[str, list[str]] = {}
+    note = _text(note or "", "note", 2000, errors)
+    if errors:
+        raise _invalid(errors)
+    clean = _clean_step(ticket, step or StepFields())
+    if transition.note and not note:
+        raise _invalid({"note": [_("此操作需要填写说明（原因）。")]})
+    missing = [
+        name
+        for name in transition.fields
+        if clean.get(name) in (None, "") and getattr(ticket, name) in (None, "")
+    ]
+    if missing:
+        raise _invalid(
+            {
+                name: [_("此操作需要填写%(field)s。") % {"field": _FIELD_LABELS[name]}]
+                for name in missing
+            }
+        )
+    source = ticket.status
+    changes: dict[str, list[Any]] = {}
+    for name, value in clean.items():
+        if name == "escalation_level":
+            continue
+        if getattr(ticket, name) != value:
+            changes[name] = [getattr(ticket, name), value]
+            setattr(ticket, name, value)
+
+    if transition.signoff:
+        assert actor is not None
+        if not _sign(ticket, transition, actor, note, now):
+            # recorded; the status waits for the remaining sign-offs
+            ticket.save(update_fields=[*changes, "updated_at"])
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.UPDATE,
+                target=ticket,
+                field="approval",
+                changes={"stage": transition.target, **changes},
+                note=note,
+            )
+            return ticket
+
+    machine = machine_for(ticket.type)
+    ticket.status = to
+    if source in machine.paused and to not in machine.paused:
+        sla.sla_resume(ticket, now)
+    if to in machine.paused:
+        sla.sla_pause(ticket, now)
+    if to == Ticket.Status.REOPENED:
+        sla.sla_reopen(ticket, now)
+        ticket.reopen_count += 1
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    if to in machine.resolved and source not in machine.resolved:
+        ticket.resolved_at = ticket.resolved_at or now
+    if to in machine.final:
+        ticket.closed_at = now
+    if "complaint_level" in changes or "team_id" in changes:
+        sla.sla_compute(ticket)
+    if to == Ticket.Status.PROPOSED:
+        ticket.proposal_round += 1
+    if to == Ticket.Status.DECIDED:
+        ticket.decision = note
+    if to == Ticket.Status.CONFIRMED and ticket.liability in (
+        Ticket.Liability.SUPPLIER,
+        Ticket.Liability.CARRIER,
+    ):
+        ticket.recovery_status = Ticket.Recovery.OPEN  # recovery against supplier or carrier
+    if to == Ticket.Status.ESCALATED:
+        ticket.escalation_level = clean.get("escalation_level") or min(
+            ticket.escalation_level + 1, 4
+        )
+    sla.sla_schedule(ticket)
+    ticket.save()
+    TicketTransition.objects.create(
+        ticket=ticket, actor=actor, from_status=source, to_status=to, note=note, created_at=now
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.UPDATE,
+        target=ticket,
+        field="status",
+        changes={"status": [source, to], **changes},
+        note=note,
+    )
+    _after_transition(ticket, source=source, to=to, actor=actor, note=note)
+    webhook_emit("ticket.updated", ticket)
+    return ticket
+
+
+def _sign(ticket: Ticket, transition: Any, actor: User, note: str, now: datetime) -> bool:
+    """Record the actor's sign-off; True when a complete set of roles has now signed."""
+    options = signoff_options(ticket, transition)
+    signed = set(
+        TicketApproval.objects.filter(
+            ticket=ticket, stage=transition.target, round=ticket.proposal_round
+        ).values_list("role", flat=True)
+    )
+    role = signoff_role(options, signed, actor_roles(actor))
+    if not role:
+        needed = " 或 ".join(
+            "＋".join(str(ROLE_LABELS[r]) for r in sorted(option)) for option in options
+        )
+        if signed and any(r in signed for r in actor_roles(actor)):
+            raise Conflict(_("您已经签批过了，等待其他人签批：%(needed)s。") % {"needed": needed})
+        raise Forbidden(
+            _("这一步需要 %(needed)s 签批。") % {"needed": needed},
+            extra={"allowed": []},
+        )
+    TicketApproval.objects.create(
+        ticket=ticket,
+        stage=transition.target,
+        round=ticket.proposal_round,
+        role=role,
+        approver=actor,
+        amount=ticket.compensation_amount,
+        note=note[:500],
+        created_at=now,
+    )
+    signed.add(role)
+    if signoff_complete(options, signed):
+        return True
+    remaining = set().union(*options) - signed
+    notify_roles(
+        ticket,
+        roles=sorted(remaining),
+        kind=Notification.Kind.APPROVAL,
+        message=_("工单 %(number)s 等待您签批（%(target)s）")
+        % {"number": ticket.number, "target": status_label(transition.target)},
+    )
+    return False
+
+
+def _after_transition(
+    ticket: Ticket, *, source: str, to: str, actor: User | None, note: str
+) -> None:
+    if to == Ticket.Status.ASSESSED and ticket.complaint_level == Ticket.ComplaintLevel.MAJOR:
+        notify_roles(
+            ticket,
+            roles=["manager", "gm"],
+            kind=Notification.Kind.MAJOR_COMPLAINT,
+            message=_("重大投诉 %(number)s：%(subject)s")
+            % {"number": ticket.number, "subject": ticket.subject[:100]},
+        )
+    if to == Ticket.Status.ESCALATED:
+        notify_escalation_level(ticket, note=note)
+    if to == Ticket.Status.ARBITRATION:
+        _open_arbitration(ticket, actor=actor, note=note)
+
+
+def _open_arbitration(ticket: Ticket, *, actor: User | None, note: str) -> Ticket:
+    """A complaint escalated to arbitration, or a rejected claim appealed: a linked
+    arbitration ticket (§4.5) starts at FILED."""
+    now = timezone.now()
+    case = Ticket(
+        type=Ticket.Type.ARBITRATION,
+        channel=ticket.channel,
+        priority=ticket.priority,
+        status=machine_for(Ticket.Type.ARBITRATION).initial,
+        subject=_("仲裁：%(subject)s") % {"subject": ticket.subject[:190]},
+        body=note,
+        customer_id=ticket.customer_id,
+        contact_id=ticket.contact_id,
+        order_id=ticket.order_id,
+        asset_id=ticket.asset_id,
+        team_id=ticket.team_id,
+        tier=ticket.tier,
+        liability=ticket.liability,
+        compensation_amount=ticket.compensation_amount,
+        parent=ticket,
+        created_by=actor,
+        created_at=now,
+    )
+    sla.sla_compute(case)
+    case.number = ticket_number_next(timezone.localtime(now).date())
+    case.save(force_insert=True)
+    _write_grams(case)
+    TicketTransition.objects.create(
+        ticket=case, actor=actor, from_status="", to_status=case.status, note=note, created_at=now
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=case,
+        changes={"number": case.number, "type": case.type, "parent": ticket.pk},
+    )
+    webhook_emit("ticket.created", case)
+    return case
+
+
+# --- comments and attachments ------------------------------------------------------------------
+
+
+def attachment_limits() -> tuple[int, set[str]]:
+    return (
+        int(settings.TICKET_ATTACHMENT_MAX_BYTES),
+        {ext.lower() for ext in settings.TICKET_ATTACHMENT_TYPES},
+    )
+
+
+def _check_file(upload: UploadedFile) -> str:
+    max_bytes, allowed = attachment_limits()
+    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "file"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in allowed:
+        raise _invalid(
+            {
+                "files": [
+                    _("不支持的文件类型“%(name)s”，允许：%(types)s。")
+                    % {"name": name, "types": "、".join(sorted(allowed))}
+                ]
+            }
+        )
+    if (upload.size or 0) > max_bytes:
+        raise _invalid(
+            {
+                "files": [
+                    _("文件“%(name)s”超过 %(mb)s MB 的上限。")
+                    % {"name": name, "mb": f"{max_bytes / 1024 / 1024:g}"}
+                ]
+            }
+        )
+    return name
+
+
+@transaction.atomic
+def comment_add(
+    *,
+    actor: User,
+    ticket: Ticket,
+    body: str,
+    public: bool,
+    files: list[UploadedFile] | None = None,
+    now: datetime | None = None,
+) -> TicketComment:
+    """An internal note or a public reply (the first public reply stops the response clock),
+    with attachments checked for type and size and stored through Django's storage API."""
+    if not actor.has_perm("desk.change_ticket"):
+        raise Forbidden(_("您没有处理工单的权限。"))
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    body = _text(body, "body", 10000, errors, required=True)
+    if errors:
+        raise _invalid(errors)
+    names = [_check_file(upload) for upload in files or []]
+    comment = TicketComment.objects.create(
+        ticket=ticket, author=actor, body=body, public=public, created_at=now
+    )
+    for upload, name in zip(files or [], names, strict=True):
+        attachment = TicketAttachment(
+            ticket=ticket,
+            comment=comment,
+            filename=name,
+            content_type=(upload.content_type or "application/octet-stream")[:100],
+            size=upload.size or 0,
+            uploaded_by=actor,
+            created_at=now,
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+    if public and ticket.first_responded_at is None:
+        ticket.first_responded_at = now
+        sla.sla_schedule(ticket)
+        ticket.save(update_fields=["first_responded_at", "sla_next_check_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.CREATE,
+        target=ticket,
+        field="reply" if public else "note",
+        changes={"comment": comment.pk, "attachments": names},
+    )
+    webhook_emit("ticket.updated", ticket)
+    return comment
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
+
+
+def step_fields_names() -> list[str]:
+    return [f.name for f in fields(StepFields)]

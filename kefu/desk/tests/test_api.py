@@ -1,0 +1,271 @@
+"""The tickets API (issue 4 item 10): shapes and field names, filters and search, idempotent
+creates (also under concurrency), bad inputs answered in Chinese, scope (404 outside it)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kefu.customers.models import Customer
+from kefu.desk.models import Ticket
+from kefu.desk.services import TicketInput, ticket_create
+from kefu.desk.tests.concurrency import in_thread, run_threads, shared_database, unwrap
+from kefu.org.models import User
+
+ISO_SHANGHAI = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+08:00$")
+
+
+def _body(customer: Customer, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "complaint",
+        "channel": "phone",
+        "customer_id": customer.pk,
+        "subject": "空调安装后漏水",
+        "body": "客户来电：安装第二天开始漏水。",
+        "priority": "high",
+        **extra,
+    }
+
+
+@pytest.mark.django_db
+def test_create_answers_the_documented_shape(
+    api_as: Callable[..., Any], agent: User, customer: Customer
+) -> None:
+    answer = api_as(agent).post("/api/v1/tickets", _body(customer))
+    assert answer.status_code == 201, answer.content
+    ticket = answer.json()
+    assert re.fullmatch(r"GD\d{8}-\d{6}", ticket["number"])
+    assert ticket["status"] == "registered"
+    assert ticket["type"] == "complaint"
+    assert ticket["priority"] == "high"
+    for name in ("first_response_due", "resolution_due", "created_at"):
+        assert ISO_SHANGHAI.match(ticket[name]), ticket[name]
+    assert ticket["customer"] == {"id": customer.pk, "name": customer.name}
+    assert ticket["team"]["id"] == customer.serving_team_id
+
+
+@pytest.mark.django_db
+def test_create_costs_a_handful_of_queries(
+    api_as: Callable[..., Any], agent: User, customer: Customer
+) -> None:
+    client = api_as(agent)
+    client.post("/api/v1/tickets", _body(customer))  # warm the permission and scope caches
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.post("/api/v1/tickets", _body(customer))
+    assert answer.status_code == 201
+    # token, customer, counter, ticket, grams, transition, audit (+ savepoints)
+    writes_and_reads = [q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(writes_and_reads) <= 9, [q["sql"][:80] for q in writes_and_reads]
+
+
+@pytest.mark.django_db
+def test_the_same_idempotency_key_returns_the_first_ticket(
+    api_as: Callable[..., Any], agent: User, supervisor: User, customer: Customer
+) -> None:
+    client = api_as(agent)
+    client.headers["Idempotency-Key"] = "call-20261125-0001"
+    first = client.post("/api/v1/tickets", _body(customer))
+    again = client.post("/api/v1/tickets", _body(customer, subject="重发的请求"))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    # the key is the user's: another user's same key is another ticket
+    other = api_as(supervisor)
+    other.headers["Idempotency-Key"] = "call-20261125-0001"
+    assert other.post("/api/v1/tickets", _body(customer)).status_code == 201
+    assert Ticket.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_retries_with_one_key_make_one_ticket(
+    agent: User, customer: Customer, tmp_path: Path
+) -> None:
+    data = TicketInput(type="inquiry", channel="web", subject="网页咨询", customer_id=customer.pk)
+    with shared_database(tmp_path):
+        results = unwrap(
+            run_threads(
+                8,
+                lambda _i: ticket_create(actor=agent, data=data, idempotency_key="web-form-42"),
+            )
+        )
+        stored = in_thread(lambda: list(Ticket.objects.values_list("id", "number")))
+    assert len({ticket.pk for ticket, _created in results}) == 1
+    assert sorted(created for _ticket, created in results) == [False] * 7 + [True]
+    assert len(stored) == 1
+    assert stored[0][1].endswith("-000001")  # the losers gave their numbers back
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("type", "question"), ("channel", "fax"), ("priority", "P1")],
+)
+def test_unknown_choices_are_a_400_in_chinese(
+    api_as: Callable[..., Any], agent: User, customer: Customer, field: str, value: str
+) -> None:
+    answer = api_as(agent).post("/api/v1/tickets", _body(customer, **{field: value}))
+    assert answer.status_code == 400
+    message = answer.json()["error"]["fields"][field][0]
+    assert value in message
+    assert "无效" in message
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_customer_out_of_scope_is_not_found(
+    api_as: Callable[..., Any], outsider: User, customer: Customer
+) -> None:
+    answer = api_as(outsider).post("/api/v1/tickets", _body(customer))
+    assert answer.status_code == 404
+    assert answer.json()["error"]["message"] == "客户不存在。"
+
+
+@pytest.mark.django_db
+def test_missing_fields_and_foreign_references_are_refused(
+    api_as: Callable[..., Any], agent: User, customer: Customer, org: dict[str, Any]
+) -> None:
+    client = api_as(agent)
+    missing = client.post("/api/v1/tickets", {"type": "inquiry", "channel": "web"})
+    assert missing.status_code == 422
+    assert "subject" in missing.json()["error"]["fields"]
+    other = Customer.objects.create(name="别家客户", serving_team=org["team_a"])
+    contact = other.contacts.create(name="王五", mobile="+8613900000000")
+    foreign = client.post("/api/v1/tickets", _body(customer, contact_id=contact.pk))
+    assert foreign.status_code == 400
+    assert foreign.json()["error"]["fields"]["contact_id"] == ["联系人不存在或不属于该客户。"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_sender_may_have_no_customer(api_as: Callable[..., Any], agent: User) -> None:
+    answer = api_as(agent).post(
+        "/api/v1/tickets",
+        {"type": "inquiry", "channel": "email", "subject": "询价：商用净水器"},
+    )
+    assert answer.status_code == 201
+    assert answer.json()["customer_id"] is None
+
+
+@pytest.mark.django_db
+def test_outsiders_get_404_on_detail_and_writes(
+    api_as: Callable[..., Any], agent: User, outsider: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = open_ticket()
+    client = api_as(outsider)
+    assert client.get(f"/api/v1/tickets/{ticket.pk}").status_code == 404
+    assert client.patch(f"/api/v1/tickets/{ticket.pk}", {"priority": "high"}).status_code == 404
+    assert client.post(f"/api/v1/tickets/{ticket.pk}/comments", {"body": "x"}).status_code == 404
+    assert (
+        client.post(f"/api/v1/tickets/{ticket.pk}/transitions", {"to": "open"}).status_code == 404
+    )
+    assert client.get("/api/v1/tickets").json() == {"items": [], "count": 0}
+
+
+@pytest.mark.django_db
+def test_detail_patch_comment_and_transition(
+    api_as: Callable[..., Any], agent: User, supervisor: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = open_ticket()
+    client = api_as(agent)
+    detail = client.get(f"/api/v1/tickets/{ticket.pk}").json()
+    assert [step["to"] for step in detail["allowed_transitions"]] == ["open", "in_progress"]
+    patched = client.patch(
+        f"/api/v1/tickets/{ticket.pk}", {"priority": "urgent", "assignee_id": supervisor.pk}
+    )
+    assert patched.status_code == 200
+    assert patched.json()["priority"] == "urgent"
+    assert patched.json()["assignee"]["id"] == supervisor.pk
+    replied = client.post(
+        f"/api/v1/tickets/{ticket.pk}/comments", {"body": "您好，已安排师傅", "public": True}
+    )
+    assert replied.status_code == 201
+    assert replied.json()["comments"][0]["public"] is True
+    assert replied.json()["first_responded_at"] is not None
+    moved = client.post(f"/api/v1/tickets/{ticket.pk}/transitions", {"to": "in_progress"})
+    assert moved.status_code == 200
+    assert moved.json()["status"] == "in_progress"
+    assert [t["to_status"] for t in moved.json()["transitions"]] == ["new", "in_progress"]
+
+
+@pytest.mark.django_db
+def test_transition_refusals_list_the_allowed_statuses(
+    api_as: Callable[..., Any], agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = open_ticket()
+    client = api_as(agent)
+    conflict = client.post(f"/api/v1/tickets/{ticket.pk}/transitions", {"to": "resolved"})
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["allowed"] == ["open", "in_progress"]
+    assert "不能转到" in conflict.json()["error"]["message"]
+    Ticket.objects.filter(pk=ticket.pk).update(status="in_progress")
+    forbidden = client.post(
+        f"/api/v1/tickets/{ticket.pk}/transitions", {"to": "cancelled", "note": "重复"}
+    )
+    assert forbidden.status_code == 403
+    assert "客服主管" in forbidden.json()["error"]["message"]
+    unknown = client.post(f"/api/v1/tickets/{ticket.pk}/transitions", {"to": "flying"})
+    assert unknown.status_code == 409
+
+
+@pytest.mark.django_db
+def test_list_filters_and_search(
+    api_as: Callable[..., Any],
+    agent: User,
+    supervisor: User,
+    customer: Customer,
+    open_ticket: Callable[..., Ticket],
+) -> None:
+    leak = open_ticket("repair", subject="空调漏水")
+    inquiry = open_ticket("inquiry", subject="咨询保修期", assignee_id=agent.pk)
+    complaint = open_ticket("complaint", subject="安装师傅态度差")
+    Ticket.objects.filter(pk=complaint.pk).update(sla_breached=True)
+    client = api_as(agent)
+
+    def ids(**params: Any) -> list[int]:
+        answer = client.get("/api/v1/tickets", **params)
+        assert answer.status_code == 200, answer.content
+        return [item["id"] for item in answer.json()["items"]]
+
+    assert ids() == [complaint.pk, inquiry.pk, leak.pk]
+    assert ids(type="repair") == [leak.pk]
+    assert ids(status="registered") == [complaint.pk]
+    assert ids(assignee=agent.pk) == [inquiry.pk]
+    assert ids(team=customer.serving_team_id, customer_id=customer.pk) == [
+        complaint.pk,
+        inquiry.pk,
+        leak.pk,
+    ]
+    assert ids(breached="true") == [complaint.pk]
+    assert ids(queue="mine") == [inquiry.pk]
+    assert ids(queue="unassigned") == [complaint.pk, leak.pk]
+    assert ids(q="漏水") == [leak.pk]  # a 2-character Chinese fragment
+    assert ids(q="保修期") == [inquiry.pk]
+    assert ids(q=inquiry.number) == [inquiry.pk]  # the number
+    assert ids(q="13812345678") == [complaint.pk, inquiry.pk, leak.pk]  # the customer's mobile
+    assert ids(q="冰箱") == []
+    page = client.get("/api/v1/tickets", page_size=2).json()
+    assert (len(page["items"]), page["count"]) == (2, 3)
+    assert ids(before_id=inquiry.pk) == [leak.pk]
+    assert client.get("/api/v1/tickets", queue="nope").status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_list_costs_the_same_queries_for_few_or_many_tickets(
+    api_as: Callable[..., Any], agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    client = api_as(agent)
+    open_ticket(assignee_id=agent.pk)
+    client.get("/api/v1/tickets")  # warm the permission and scope caches
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/v1/tickets", page_size=5)
+    for _ in range(8):
+        open_ticket(assignee_id=agent.pk)
+    with CaptureQueriesContext(connection) as many:
+        answer = client.get("/api/v1/tickets", page_size=5)
+    assert len(answer.json()["items"]) == 5
+    # one more for the (capped) count once the page is full; none per row
+    assert len(many.captured_queries) <= len(few.captured_queries) + 1

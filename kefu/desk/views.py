@@ -1,0 +1,308 @@
+"""The agent's ticket pages (server-rendered, Tabler, htmx): the queues with filters, a create
+form, the detail page with the timeline, the allowed transitions and the reply form; the bell
+(notifications); attachments served only to those who may see the ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.core.exceptions import ApplicationError
+from kefu.customers.access import customers_for_user
+from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
+from kefu.desk.models import Notification, Ticket
+from kefu.desk.selectors import (
+    QUEUES,
+    TicketFilters,
+    capped_count,
+    ticket_list,
+    ticket_timeline_entries,
+    unread_notifications,
+)
+from kefu.desk.services import (
+    StepFields,
+    TicketInput,
+    comment_add,
+    notifications_mark_read,
+    ticket_create,
+    ticket_transition,
+)
+from kefu.desk.workflow import allowed_targets, machine_for, status_label
+from kefu.org.models import Department, User
+
+PAGE_SIZE = 25
+QUEUE_LABELS = {
+    "mine": _("我的"),
+    "team": _("本组"),
+    "unassigned": _("未分派"),
+    "at_risk": _("即将超时"),
+    "open": _("全部未结"),
+    "all": _("全部"),
+}
+# Fields a transition form shows, by target status (the workflow says which are required).
+STEP_INPUTS = {
+    Ticket.Status.ASSESSED: ("complaint_level",),
+    Ticket.Status.INVESTIGATING: ("responsible_department_id",),
+    Ticket.Status.PROPOSED: ("liability", "root_cause", "proposal", "compensation_amount"),
+    Ticket.Status.LIABILITY_DETERMINED: ("liability",),
+    Ticket.Status.CLOSED: ("recovery_outcome",),
+    Ticket.Status.ESCALATED: ("escalation_level",),
+}
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _refuse(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return render(request, "web/error.html", {"message": exc.message}, status=exc.status)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+@login_required
+def ticket_list_view(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    queue = request.GET.get("queue", "open")
+    if queue not in QUEUES:
+        queue = "open"
+    q = request.GET.get("q", "")[:64].replace("\x00", "").strip()
+    breached = {"1": True, "0": False}.get(request.GET.get("breached", ""))
+    filters = TicketFilters(
+        queue="" if queue == "all" else queue,
+        status=request.GET.get("status", "")[:24]
+        if request.GET.get("status") in Ticket.Status.values
+        else "",
+        type=request.GET.get("type", "") if request.GET.get("type") in Ticket.Type.values else "",
+        breached=breached,
+        q=q,
+    )
+    try:
+        tickets = ticket_list(user=user, filters=filters)
+    except ApplicationError as exc:
+        return _refuse(request, exc)
+    page_number = _int(request.GET.get("page")) or 1
+    offset = (page_number - 1) * PAGE_SIZE
+    rows = list(tickets[offset : offset + PAGE_SIZE + 1])
+    context = {
+        "tickets": rows[:PAGE_SIZE],
+        "has_next": len(rows) > PAGE_SIZE,
+        "page_number": page_number,
+        "count": len(rows)
+        if page_number == 1 and len(rows) <= PAGE_SIZE
+        else capped_count(tickets),
+        "queue": queue,
+        "queues": [(key, QUEUE_LABELS[key]) for key in QUEUES],
+        "q": q,
+        "filters": filters,
+        "types": Ticket.Type.choices,
+        "statuses": Ticket.Status.choices,
+        "can_create": user.has_perm("desk.add_ticket"),
+        "nav_section": "tickets",
+    }
+    partial = bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
+    template = "desk/partials/_ticket_rows.html" if partial else "desk/ticket_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def ticket_create_view(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not user.has_perm("desk.add_ticket"):
+        return render(
+            request, "web/error.html", {"message": _("您没有新建工单的权限。")}, status=403
+        )
+    values: dict[str, Any] = {
+        "type": "inquiry",
+        "channel": "phone",
+        "priority": "normal",
+        "customer_id": request.GET.get("customer", ""),
+    }
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        values = {
+            key: request.POST.get(key, "").strip()
+            for key in ("type", "channel", "priority", "subject", "body", "customer_id")
+        }
+        try:
+            ticket, _created = ticket_create(
+                actor=user,
+                data=TicketInput(
+                    type=values["type"],
+                    channel=values["channel"],
+                    priority=values["priority"] or None,
+                    subject=values["subject"],
+                    body=values["body"],
+                    customer_id=_int(values["customer_id"]) if values["customer_id"] else None,
+                ),
+                idempotency_key=request.POST.get("idempotency_key", "")[:100],
+            )
+        except ApplicationError as exc:
+            errors = exc.fields or {"__all__": [exc.message]}
+            if "customer_id" not in errors and exc.status == 404:
+                errors["customer_id"] = [exc.message]
+            status = 422
+        else:
+            messages.success(request, _("已新建工单 %(number)s。") % {"number": ticket.number})
+            return redirect("desk:detail", ticket_id=ticket.pk)
+    customer = None
+    customer_id = _int(str(values.get("customer_id") or ""))
+    if customer_id:
+        customer = customers_for_user(user).filter(pk=customer_id).first()
+    import uuid
+
+    context = {
+        "values": values,
+        "general_errors": errors.pop("__all__", []),
+        "errors": errors,
+        "customer": customer,
+        "types": Ticket.Type.choices,
+        "channels": Ticket.Channel.choices,
+        "priorities": Ticket.Priority.choices,
+        "idempotency_key": uuid.uuid4().hex,
+        "nav_section": "tickets",
+    }
+    return render(request, "desk/ticket_form.html", context, status=status)
+
+
+def _detail_context(ticket: Ticket, user: User) -> dict[str, Any]:
+    targets = allowed_targets(ticket, user)
+    return {
+        "ticket": ticket,
+        "entries": ticket_timeline_entries(ticket),
+        "actions": [
+            {"to": to, "label": status_label(to), "inputs": STEP_INPUTS.get(Ticket.Status(to), ())}
+            for to in targets
+        ],
+        "machine_statuses": [
+            (status, status_label(status)) for status in machine_for(ticket.type).statuses
+        ],
+        "can_write": user.has_perm("desk.change_ticket"),
+        "complaint_levels": Ticket.ComplaintLevel.choices,
+        "liabilities": Ticket.Liability.choices,
+        "root_causes": Ticket.RootCause.choices,
+        "proposals": Ticket.Proposal.choices,
+        "departments": Department.objects.all(),
+        "approvals": ticket.approvals.select_related("approver"),
+        "nav_section": "tickets",
+    }
+
+
+@login_required
+def ticket_detail_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
+    except ApplicationError as exc:
+        return _refuse(request, exc)
+    return render(request, "desk/ticket_detail.html", _detail_context(ticket, user))
+
+
+@login_required
+@require_POST
+def ticket_transition_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, write=True)
+    except ApplicationError as exc:
+        return _refuse(request, exc)
+    post = request.POST
+
+    def text(name: str) -> str | None:
+        value = post.get(name, "").strip()
+        return value or None
+
+    step = StepFields(
+        complaint_level=text("complaint_level"),
+        responsible_department_id=_int(post.get("responsible_department_id")),
+        liability=text("liability"),
+        root_cause=text("root_cause"),
+        proposal=text("proposal"),
+        compensation_amount=text("compensation_amount"),
+        recovery_outcome=text("recovery_outcome"),
+        escalation_level=_int(post.get("escalation_level")),
+        assignee_id=_int(post.get("assignee_id")),
+    )
+    try:
+        ticket_transition(
+            actor=user, ticket=ticket, to=post.get("to", ""), note=post.get("note", ""), step=step
+        )
+    except ApplicationError as exc:
+        detail = "；".join(message for messages_ in exc.fields.values() for message in messages_)
+        messages.error(request, f"{exc.message} {detail}".strip())
+    else:
+        messages.success(request, _("已更新工单状态。"))
+    return redirect("desk:detail", ticket_id=ticket_id)
+
+
+@login_required
+@require_POST
+def ticket_comment_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, write=True)
+        comment_add(
+            actor=user,
+            ticket=ticket,
+            body=request.POST.get("body", ""),
+            public=request.POST.get("public") == "1",
+            files=request.FILES.getlist("files"),
+        )
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            return _refuse(request, exc)
+        detail = "；".join(m for ms in exc.fields.values() for m in ms)
+        messages.error(request, f"{exc.message} {detail}".strip())
+    else:
+        messages.success(request, _("已保存。"))
+    return redirect("desk:detail", ticket_id=ticket_id)
+
+
+@login_required
+def attachment_view(request: HttpRequest, ticket_id: int, attachment_id: int) -> HttpResponseBase:
+    try:
+        attachment = attachment_get_for_user(
+            user=_user(request), ticket_id=ticket_id, attachment_id=attachment_id
+        )
+    except ApplicationError as exc:
+        return _refuse(request, exc)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def notifications_view(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        notifications_mark_read(user=user)
+        return redirect("desk:notifications")
+    items = Notification.objects.filter(user=user).select_related("ticket").order_by("-id")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    unread, _latest = unread_notifications(user)
+    return render(
+        request,
+        "desk/notifications.html",
+        {"page": page, "unread": unread, "nav_section": "tickets"},
+    )
