@@ -38,6 +38,14 @@ class DeskConfig(AppConfig):
             )
         )
         register_timeline_provider("ticket", ticket_timeline)
+        # The routing engine counts each agent's open tickets (least-loaded assignment), and a
+        # call becomes a ticket in one click.
+        from kefu.calls.hooks import register_ticket_maker
+        from kefu.desk.services import open_tickets_per_agent, ticket_from_call
+        from kefu.routing.hooks import register_load_counter
+
+        register_load_counter(open_tickets_per_agent)
+        register_ticket_maker(ticket_from_call)
         post_save.connect(
             _retier_on_pin, sender="tiering.TierChange", dispatch_uid="desk-retier-on-change"
         )

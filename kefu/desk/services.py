@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +41,7 @@ from kefu.desk.models import (
 from kefu.desk.notify import notify_escalation_level, notify_roles
 from kefu.desk.webhooks import webhook_emit
 from kefu.desk.workflow import (
+    OPEN_STATUSES,
     ROLE_LABELS,
     TransitionRefused,
     actor_roles,
@@ -52,6 +54,7 @@ from kefu.desk.workflow import (
 )
 from kefu.orders.models import Order
 from kefu.org.models import Department, Team, User
+from kefu.routing.engine import RouteDecision, route
 
 MAX_ID = 2**63 - 1
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -347,6 +350,14 @@ def _ticket_insert(*, actor: User, data: TicketInput, key: str, now: datetime | 
         if clean.get(name) is not None:
             setattr(ticket, name, clean[name])
     team_id = clean.get("team_id")
+    if team_id is None and ticket.assignee_id is None:
+        # Nobody chosen by hand: the routing rules decide (a key account's bound team first,
+        # then the first matching rule, among online agents with the skill).
+        decision = _route(ticket, customer)
+        if decision.assignee_id is not None:
+            ticket.assignee_id = decision.assignee_id
+        team_id = decision.team_id
+        ticket._route_reason = decision.reason  # type: ignore[attr-defined]
     ticket.team_id = (
         team_id if team_id is not None else customer.serving_team_id if customer else None
     )
@@ -376,6 +387,68 @@ def _ticket_insert(*, actor: User, data: TicketInput, key: str, now: datetime | 
         _notify_assigned(ticket)
     webhook_emit("ticket.created", ticket)
     return ticket
+
+
+def _route(ticket: Ticket, customer: Customer | None) -> RouteDecision:
+    product = ""
+    if ticket.asset_id is not None:
+        product = (
+            Asset.objects.filter(pk=ticket.asset_id).values_list("product_model", flat=True).first()
+            or ""
+        )
+    return route(
+        ticket_type=ticket.type,
+        product=product,
+        region=customer.region if customer else "",
+        tier=ticket.tier,
+        customer_id=customer.pk if customer else None,
+    )
+
+
+def open_tickets_per_agent(user_ids: list[int]) -> dict[int, int]:
+    """The routing load counter (kefu.routing.hooks): each agent's tickets still open."""
+    rows = (
+        Ticket.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["assignee_id"]: row["n"] for row in rows}
+
+
+def ticket_from_call(call: Any, actor: User) -> str:
+    """The call center's "转为工单" (kefu.calls.hooks): an inquiry by phone for the caller's
+    customer when the agent may see them (else without a customer: the number is in the body),
+    linked to the call; answers the ticket's page."""
+    from django.urls import reverse
+
+    customer_id = call.customer_id
+    scope = customer_scope_filter(actor)
+    if (
+        customer_id is not None
+        and scope is not None
+        and not Customer.objects.filter(scope, pk=customer_id).exists()
+    ):
+        customer_id = None
+    when = timezone.localtime(call.offered_at or call.created_at)
+    ticket, _created = ticket_create(
+        actor=actor,
+        data=TicketInput(
+            type=Ticket.Type.INQUIRY,
+            channel=Ticket.Channel.PHONE,
+            subject=_("来电 %(number)s") % {"number": call.customer_number_masked},
+            body=_("%(when)s 来电（通话编号 %(call)s，等待 %(wait)s 秒，通话 %(talk)s 秒）。")
+            % {
+                "when": when.strftime("%Y-%m-%d %H:%M"),
+                "call": call.call_id,
+                "wait": call.wait_seconds or 0,
+                "talk": call.talk_seconds or 0,
+            },
+            customer_id=customer_id,
+            assignee_id=actor.pk,
+        ),
+    )
+    call.ticket_id = ticket.pk
+    return reverse("desk:detail", args=[ticket.pk])
 
 
 # --- update ------------------------------------------------------------------------------------

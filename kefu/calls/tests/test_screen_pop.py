@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kefu.calls.hooks import register_ticket_maker
+from kefu.calls.hooks import register_ticket_maker, ticket_maker
 from kefu.calls.models import AgentLine, Call
 from kefu.calls.tests.helpers import event, post_event
 from kefu.customers.tests.factories import CustomerFactory
@@ -37,9 +37,11 @@ def _client(user: User) -> Client:
 
 @pytest.fixture
 def no_ticket_maker() -> Iterator[None]:
+    """No maker during the test; the registered one (the desk's) back after it."""
+    registered = ticket_maker()
     register_ticket_maker(None)
     yield
-    register_ticket_maker(None)
+    register_ticket_maker(registered)
 
 
 def test_the_ringing_agent_sees_the_known_callers_card(
