@@ -519,7 +519,9 @@ def tickets_retier(*, customer: Customer | None = None) -> int:
     count = 0
     for pk in list(stale.values_list("pk", flat=True)):
         with transaction.atomic():
-            ticket = Ticket.objects.select_for_update().select_related("customer").get(pk=pk)
+            ticket = (
+                Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
+            )
             assert ticket.customer is not None
             if ticket.tier == ticket.customer.tier:
                 continue
