@@ -99,12 +99,6 @@ def _database(url: str) -> dict[str, Any]:
             dj_database_url.parse(url, conn_max_age=env_int("KEFU_DB_CONN_MAX_AGE", 60))
         )
         config["CONN_HEALTH_CHECKS"] = True
-        if config["ENGINE"].endswith("postgresql") and env_bool(
-            "KEFU_DB_SERVER_SIDE_BINDING", True
-        ):
-            # Server-side parameters: psycopg then prepares a statement a connection has run
-            # five times, so PostgreSQL stops planning the same hot queries on every request.
-            config.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
         return config
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
