@@ -18,6 +18,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="do nothing when the demo company exists"
         )
+        parser.add_argument(
+            "--skip",
+            default="",
+            help="comma-separated seeders to leave out (e.g. desk,calls): their app's data only",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from kefu.org.models import User
@@ -27,7 +32,14 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         ctx = make_context(size=options["size"], seed=options["seed"], out=self.stdout.write)
-        for label, seed in seed_providers():
+        providers = seed_providers()
+        skip = {label.strip() for label in options["skip"].split(",") if label.strip()}
+        unknown = skip - {label for label, _seed in providers}
+        if unknown:
+            raise CommandError(f"unknown seeders: {', '.join(sorted(unknown))}")
+        for label, seed in providers:
+            if label in skip:
+                continue
             step = time.monotonic()
             try:
                 seed(ctx)
