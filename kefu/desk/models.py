@@ -224,6 +224,14 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="children",
     )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("已合并到"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged",
+    )
     # Complaint (§4.2), claim (§4.4) and arbitration (§4.5) fields.
     complaint_level = models.CharField(
         _("投诉级别"), max_length=8, choices=ComplaintLevel.choices, blank=True
@@ -398,6 +406,9 @@ class TicketComment(models.Model):
     )
     body = models.TextField(_("内容"), max_length=10000)
     public = models.BooleanField(_("回复客户"), default=False)
+    # The customer wrote it (web portal, email, SMS): author is then empty.
+    from_customer = models.BooleanField(_("客户来信"), default=False)
+    via = models.CharField(_("来源渠道"), max_length=16, blank=True, default="")
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
@@ -457,6 +468,7 @@ class Notification(models.Model):
         MAJOR_COMPLAINT = "major_complaint", _("重大投诉")
         APPROVAL = "approval", _("待审批")
         ASSIGNED = "assigned", _("分派给您")
+        CUSTOMER_REPLY = "customer_reply", _("客户回复")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

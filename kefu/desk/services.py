@@ -27,7 +27,7 @@ from kefu.core.exceptions import ApplicationError, Conflict, Forbidden, NotFound
 from kefu.core.text import clean_text
 from kefu.customers.access import customer_scope_filter
 from kefu.customers.models import Asset, Contact, Customer
-from kefu.desk import sla
+from kefu.desk import signals, sla
 from kefu.desk.models import (
     Notification,
     Ticket,
@@ -38,7 +38,7 @@ from kefu.desk.models import (
     TicketSearchGram,
     TicketTransition,
 )
-from kefu.desk.notify import notify_escalation_level, notify_roles
+from kefu.desk.notify import notify_escalation_level, notify_roles, notify_users
 from kefu.desk.webhooks import webhook_emit
 from kefu.desk.workflow import (
     OPEN_STATUSES,
@@ -385,6 +385,7 @@ def _ticket_insert(*, actor: User, data: TicketInput, key: str, now: datetime | 
     )
     if ticket.assignee_id and ticket.assignee_id != actor.pk:
         _notify_assigned(ticket)
+    signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
     webhook_emit("ticket.created", ticket)
     return ticket
 
@@ -635,6 +636,9 @@ def ticket_transition(
             code="forbidden" if exc.forbidden else "transition_not_allowed",
             extra={"allowed": exc.allowed},
         ) from None
+    refusal = signals.transition_refusal(ticket, to, actor)
+    if refusal:
+        raise Conflict(refusal, code="transition_guarded", extra={"allowed": []})
     errors: dict[str, list[str]] = {}
     note = _text(note or "", "note", 2000, errors)
     if errors:
@@ -722,6 +726,9 @@ def ticket_transition(
         note=note,
     )
     _after_transition(ticket, source=source, to=to, actor=actor, note=note)
+    signals.ticket_transitioned.send(
+        sender=Ticket, ticket=ticket, source=source, to=to, actor=actor, note=note
+    )
     webhook_emit("ticket.updated", ticket)
     return ticket
 
@@ -907,6 +914,95 @@ def comment_add(
         field="reply" if public else "note",
         changes={"comment": comment.pk, "attachments": names},
     )
+    signals.comment_added.send(sender=Ticket, ticket=ticket, comment=comment, actor=actor)
+    webhook_emit("ticket.updated", ticket)
+    return comment
+
+
+@transaction.atomic
+def comment_from_customer(
+    *,
+    ticket: Ticket,
+    body: str,
+    via: str,
+    files: list[tuple[str, str, bytes]] | None = None,
+    now: datetime | None = None,
+) -> TicketComment:
+    """A reply the customer wrote (portal, email, SMS). The caller has already established who
+    the customer is (a ticket token, a matched sender address). ``files`` are (name, content
+    type, bytes); a file over the size limit or of a refused type is not stored, and the
+    comment says so instead of failing: the customer's words are never dropped.
+
+    A ticket waiting on the customer goes back to work (its clock resumes); a resolved one is
+    reopened when its lifecycle allows it."""
+    from django.core.files.base import ContentFile
+
+    now = now or timezone.now()
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    body = (body or "").strip()[:10000] or _("（无正文）")
+    max_bytes, allowed = attachment_limits()
+    kept: list[tuple[str, str, bytes]] = []
+    refused: list[str] = []
+    for name, content_type, data in files or []:
+        clean_name = (name or "file").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "file"
+        extension = clean_name.rsplit(".", 1)[-1].lower() if "." in clean_name else ""
+        if extension not in allowed:
+            refused.append(_("附件“%(name)s”类型不允许，未保存。") % {"name": clean_name})
+        elif len(data) > max_bytes:
+            refused.append(
+                _("附件“%(name)s”超过 %(mb)s MB 的上限，未保存。")
+                % {"name": clean_name, "mb": f"{max_bytes / 1024 / 1024:g}"}
+            )
+        else:
+            kept.append((clean_name, content_type, data))
+    if refused:
+        body = body + "\n\n" + "\n".join(f"[{line}]" for line in refused)
+    comment = TicketComment.objects.create(
+        ticket=ticket,
+        author=None,
+        body=body[:10000],
+        public=True,
+        from_customer=True,
+        via=via,
+        created_at=now,
+    )
+    for name, content_type, data in kept:
+        attachment = TicketAttachment(
+            ticket=ticket,
+            comment=comment,
+            filename=name,
+            content_type=(content_type or "application/octet-stream")[:100],
+            size=len(data),
+            created_at=now,
+        )
+        attachment.file.save(name, ContentFile(data), save=False)
+        attachment.save()
+    audit_record(
+        actor=None,
+        action=AuditEvent.Action.CREATE,
+        target=ticket,
+        field="customer_reply",
+        changes={"comment": comment.pk, "via": via, "refused": len(refused)},
+    )
+    machine = machine_for(ticket.type)
+    for target in (Ticket.Status.IN_PROGRESS, Ticket.Status.DOCS_REVIEW, Ticket.Status.REOPENED):
+        if ticket.status in machine.paused or ticket.status in machine.resolved:
+            try:
+                transition_check(ticket, target, None, now)
+            except TransitionRefused:
+                continue
+            ticket = ticket_transition(
+                actor=None, ticket=ticket, to=target, note=_("客户回复"), now=now
+            )
+            break
+    if ticket.assignee is not None:
+        notify_users(
+            ticket,
+            [ticket.assignee],
+            kind=Notification.Kind.CUSTOMER_REPLY,
+            message=_("客户回复了工单 %(number)s") % {"number": ticket.number},
+        )
+    signals.comment_added.send(sender=Ticket, ticket=ticket, comment=comment, actor=None)
     webhook_emit("ticket.updated", ticket)
     return comment
 

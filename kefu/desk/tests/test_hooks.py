@@ -1,0 +1,95 @@
+"""The hooks other apps use: signals on create, transition and comment; transition guards;
+and a customer's own reply (portal, email), which never loses the customer's words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from kefu.core.exceptions import Conflict
+from kefu.desk import signals
+from kefu.desk.models import Notification, Ticket, TicketAttachment
+from kefu.desk.services import comment_add, comment_from_customer, ticket_transition
+from kefu.org.models import User
+
+
+@pytest.fixture
+def received() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def on(name: str) -> Callable[..., None]:
+        def receiver(sender: Any, **kwargs: Any) -> None:
+            seen.append((name, kwargs))
+
+        return receiver
+
+    receivers = {
+        signals.ticket_created: on("created"),
+        signals.ticket_transitioned: on("transitioned"),
+        signals.comment_added: on("comment"),
+    }
+    for signal, receiver in receivers.items():
+        signal.connect(receiver, weak=False)
+    yield seen
+    for signal, receiver in receivers.items():
+        signal.disconnect(receiver)
+
+
+@pytest.mark.django_db
+def test_create_transition_and_comment_are_signalled(
+    agent: User, open_ticket: Callable[..., Ticket], received: list[tuple[str, dict[str, Any]]]
+) -> None:
+    ticket = open_ticket()
+    ticket_transition(actor=agent, ticket=ticket, to="open")
+    comment_add(actor=agent, ticket=ticket, body="您好，已收到。", public=True)
+    assert [name for name, _ in received] == ["created", "transitioned", "comment"]
+    assert received[0][1]["ticket"].number == ticket.number
+    assert received[1][1]["source"] == "new"
+    assert received[1][1]["to"] == "open"
+    assert received[2][1]["comment"].public is True
+
+
+@pytest.mark.django_db
+def test_a_guard_refuses_a_step_and_nothing_changes(
+    agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = open_ticket()
+    signals.register_transition_guard(
+        "test-no-open", lambda t, to, actor: "还有未完成的派工单。" if to == "open" else None
+    )
+    try:
+        with pytest.raises(Conflict, match="派工单"):
+            ticket_transition(actor=agent, ticket=ticket, to="open")
+        ticket.refresh_from_db()
+        assert ticket.status == "new"
+        assert ticket.transitions.count() == 1
+    finally:
+        signals._guards.pop("test-no-open")
+
+
+@pytest.mark.django_db
+def test_a_customer_reply_resumes_a_ticket_waiting_on_them_and_keeps_refused_files_as_a_note(
+    agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = open_ticket(assignee_id=agent.pk)
+    for to in ("open", "in_progress"):
+        ticket = ticket_transition(actor=agent, ticket=ticket, to=to)
+    ticket = ticket_transition(actor=agent, ticket=ticket, to="pending_customer", note="请提供照片")
+    big = b"x" * (30 * 1024 * 1024)
+    comment = comment_from_customer(
+        ticket=ticket,
+        body="照片见附件",
+        via="email",
+        files=[("现场.png", "image/png", b"\x89PNG"), ("录像.mp4", "video/mp4", big)],
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress"
+    assert comment.from_customer
+    assert comment.public
+    assert comment.author is None
+    assert "录像.mp4" in comment.body
+    assert "未保存" in comment.body
+    assert [a.filename for a in TicketAttachment.objects.filter(comment=comment)] == ["现场.png"]
+    assert Notification.objects.filter(user=agent, kind="customer_reply").exists()
