@@ -19,6 +19,7 @@ from kefu.core.exceptions import ApplicationError
 from kefu.customers.access import customers_for_user
 from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
 from kefu.desk.models import Notification, Ticket
+from kefu.desk.panels import detail_panels
 from kefu.desk.selectors import (
     QUEUES,
     TicketFilters,
@@ -200,6 +201,8 @@ def _detail_context(ticket: Ticket, user: User) -> dict[str, Any]:
         "proposals": Ticket.Proposal.choices,
         "departments": Department.objects.all(),
         "approvals": ticket.approvals.select_related("approver"),
+        "panels_main": detail_panels(ticket, user, "main"),
+        "panels_side": detail_panels(ticket, user, "side"),
         "nav_section": "tickets",
     }
 

@@ -93,3 +93,35 @@ def test_a_customer_reply_resumes_a_ticket_waiting_on_them_and_keeps_refused_fil
     assert "未保存" in comment.body
     assert [a.filename for a in TicketAttachment.objects.filter(comment=comment)] == ["现场.png"]
     assert Notification.objects.filter(user=agent, kind="customer_reply").exists()
+
+
+@pytest.mark.django_db
+def test_a_registered_panel_shows_on_the_ticket_page_only_when_its_context_allows(
+    agent: User, open_ticket: Callable[..., Ticket], tmp_path: Any, settings: Any
+) -> None:
+    from django.test import Client
+
+    from kefu.desk.panels import DetailPanel, _panels, register_detail_panel
+
+    (tmp_path / "panel_probe.html").write_text("<p>探针面板 {{ panel.word }}</p>")
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], str(tmp_path)]}
+    ]
+    register_detail_panel(
+        DetailPanel(
+            "probe",
+            "panel_probe.html",
+            lambda t, u: {"word": t.number} if u.is_staff else None,
+            column="main",
+        )
+    )
+    try:
+        ticket = open_ticket()
+        client = Client()
+        client.force_login(agent)
+        assert "探针面板" not in client.get(f"/tickets/{ticket.pk}/").content.decode()
+        agent.is_staff = True
+        agent.save(update_fields=["is_staff"])
+        assert f"探针面板 {ticket.number}" in client.get(f"/tickets/{ticket.pk}/").content.decode()
+    finally:
+        _panels.pop("probe")
