@@ -10,13 +10,20 @@ For each database (SQLite in a throw-away KEFU_VAR_DIR, then PostgreSQL in a ded
 2. start the server as in production: `kefu run --no-worker --workers 2` (gunicorn, 2 sync
    workers, KEFU_DEBUG off) on a free port other than 8000;
 3. take one API token as the demo user "agent" (the token endpoint is throttled at 30/min);
-4. drive three scenarios at concurrency 1, 8 and 32 with a fixed number of requests each:
+4. drive the scenarios at concurrency 1, 8 and 32 with a fixed number of requests each
+   (``--scenarios`` picks some; ``--reuse`` keeps a seeded PostgreSQL database between runs):
    * ``me``      GET  /api/v1/me                  — the framework floor (auth + one small answer)
    * ``search``  GET  /api/v1/customers?q=…       — 2-character name fragments, company
      words, surnames, 4-digit mobile tails, order numbers and serial numbers, taken from the
      seeded data the agent can see (figures per kind of query too)
    * ``create``  POST /api/v1/customers           — a new customer with a CN mobile (the
      duplicate check runs; ``force`` confirms the generated name is a new customer)
+   * ``ticket_queue``  GET /api/v1/tickets?queue=…  — the agent's queues' first page (all, open,
+     team, mine, unassigned, at risk) over the 1,000,000 seeded tickets
+   * ``ticket_detail`` GET /api/v1/tickets/{id}     — tickets of the agent's customers
+   * ``ticket_search`` GET /api/v1/tickets?q=…      — 2-character words from the subjects,
+     ticket numbers and customers' mobiles
+   * ``ticket_create`` POST /api/v1/tickets         — routed, SLA due times computed, numbered
 5. stop the server (its whole process group) and clean up.
 
 Prints a markdown table and writes the raw figures to bench/results/<time>.json.
@@ -63,7 +70,16 @@ USERNAME = "agent"
 PASSWORD = "kefu2026"  # noqa: S105 (the published demo password)
 CONCURRENCY = (1, 8, 32)
 # Requests per (scenario, concurrency) run; --scale multiplies them.
-REQUESTS = {"me": 1500, "search": 600, "create": 600}
+REQUESTS = {
+    "me": 1500,
+    "search": 600,
+    "create": 600,
+    "ticket_queue": 600,
+    "ticket_detail": 600,
+    "ticket_search": 600,
+    "ticket_create": 600,
+}
+SCENARIOS = tuple(REQUESTS)
 RUN_TIME_CAP = 120.0  # seconds: stop issuing requests in a run after this long, whatever happens
 REQUEST_TIMEOUT = 30.0
 # The machine is shared: before each run wait (up to QUIET_WAIT s) until other programs use less
@@ -132,6 +148,8 @@ class DatabaseResult:
     # or None with the reason in jobs_note.
     jobs: dict[str, float | None] = field(default_factory=dict)
     jobs_note: dict[str, str] = field(default_factory=dict)
+    tickets_visible_to_agent: int = 0  # the sample the ticket scenarios draw on
+    ticket_queries: list[str] = field(default_factory=list)
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -389,9 +407,19 @@ def pg_recreate(*, drop_only: bool = False) -> None:
             conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
 
 
+def pg_exists() -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        return bool(
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [PG_DATABASE]).fetchone()
+        )
+
+
 @contextlib.contextmanager
-def database_env(database: str) -> Iterator[dict[str, str]]:
-    """Environment for one database: its own var dir; PostgreSQL gets a fresh kefu_bench."""
+def database_env(database: str, *, reuse: bool = False) -> Iterator[dict[str, str]]:
+    """Environment for one database: its own var dir; PostgreSQL gets a fresh kefu_bench
+    (with ``reuse``, the kefu_bench a previous ``--reuse`` run seeded and kept)."""
     var_dir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-{database}-"))
     (var_dir / "static").mkdir()  # whitenoise looks for STATIC_ROOT; the API needs no files
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
@@ -405,13 +433,14 @@ def database_env(database: str) -> Iterator[dict[str, str]]:
         }
     )
     if database == "postgresql":
-        pg_recreate()
+        if not reuse:
+            pg_recreate()
         env["KEFU_DATABASE_URL"] = f"{PG_SERVER}/{PG_DATABASE}"
     try:
         yield env
     finally:
         stop_all_servers()
-        if database == "postgresql":
+        if database == "postgresql" and not reuse:
             try:
                 pg_recreate(drop_only=True)
             except Exception as exc:
@@ -704,29 +733,156 @@ def create_maker(rng: random.Random) -> Callable[[int], RequestSpec]:
     return make
 
 
+TICKET_TYPES = ("inquiry", "complaint", "repair", "order", "claim", "suggestion")
+TICKET_CHANNELS = ("phone", "web", "email", "wechat", "sms")
+TICKET_SUBJECTS = (
+    "空调不制冷需要上门检查",
+    "订单发货延迟请尽快处理",
+    "发票抬头开错需要重开",
+    "安装师傅服务态度差",
+    "咨询延保政策和价格",
+    "收到的货物外包装破损",
+)
+
+
+def ticket_samples(
+    base_url: str, token: str, rng: random.Random, *, env: dict[str, str], database: str
+) -> dict[str, list[Any]]:
+    """Tickets, customers and search terms the agent can see, read from the seeded data:
+    the customers of the agent's first list pages, their tickets (ids, numbers, subjects) and
+    their mobiles."""
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = httpx.get(
+        f"{base_url}/api/v1/customers", params={"page_size": 100}, headers=headers, timeout=30
+    )
+    answer.raise_for_status()
+    customer_ids = [int(item["id"]) for item in answer.json()["items"]]
+    listing = httpx.get(
+        f"{base_url}/api/v1/tickets", params={"page_size": 100}, headers=headers, timeout=60
+    )
+    listing.raise_for_status()
+    ticket_ids = [int(item["id"]) for item in listing.json()["items"]]
+    marks = ", ".join(["%s"] * len(customer_ids))
+    rows = db_rows(
+        env,
+        database,
+        f"SELECT id, number, subject FROM desk_ticket WHERE customer_id IN ({marks}) "  # noqa: S608
+        "ORDER BY id DESC LIMIT 2000",
+        customer_ids,
+    )
+    mobiles = [
+        row[0]
+        for row in db_rows(
+            env,
+            database,
+            f"SELECT mobile FROM customers_customer WHERE mobile <> '' AND id IN ({marks})",  # noqa: S608
+            customer_ids,
+        )
+    ]
+    ids = sorted({*ticket_ids, *(int(row[0]) for row in rows)})
+    numbers = [row[1] for row in rows]
+    words: set[str] = set()
+    for _id, _number, subject in rng.sample(rows, k=min(60, len(rows))):
+        chinese = re.findall(r"[\u4e00-\u9fff]{2,}", subject)
+        for run in chinese:
+            at = rng.randrange(len(run) - 1)
+            words.add(run[at : at + 2])
+    return {
+        "customer_ids": customer_ids,
+        "ticket_ids": ids,
+        "search": [("word", w) for w in sorted(words)[:30]]
+        + [("number", n) for n in rng.sample(numbers, k=min(20, len(numbers)))]
+        + [("mobile", m) for m in rng.sample(mobiles, k=min(20, len(mobiles)))],
+    }
+
+
+def ticket_queue_maker(rng: random.Random) -> Callable[[int], RequestSpec]:
+    queues = ("", "open", "team", "mine", "unassigned", "at_risk")
+
+    def make(index: int) -> RequestSpec:
+        queue = queues[index % len(queues)]
+        url = f"/api/v1/tickets?queue={queue}" if queue else "/api/v1/tickets"
+        return ("GET", url, None, 200, f"queue:{queue or 'all'}")
+
+    return make
+
+
+def ticket_detail_maker(ids: list[int], rng: random.Random) -> Callable[[int], RequestSpec]:
+    order = [rng.choice(ids) for _ in range(10_000)]
+
+    def make(index: int) -> RequestSpec:
+        return ("GET", f"/api/v1/tickets/{order[index % len(order)]}", None, 200, "detail")
+
+    return make
+
+
+def ticket_search_maker(
+    queries: list[tuple[str, str]], rng: random.Random
+) -> Callable[[int], RequestSpec]:
+    order = [rng.choice(queries) for _ in range(10_000)]
+
+    def make(index: int) -> RequestSpec:
+        kind, query = order[index % len(order)]
+        url = f"/api/v1/tickets?q={urllib.parse.quote(query)}"
+        return ("GET", url, None, 200, f"{kind}:{query}")
+
+    return make
+
+
+def ticket_create_maker(
+    customer_ids: list[int], rng: random.Random
+) -> Callable[[int], RequestSpec]:
+    def make(index: int) -> RequestSpec:
+        body: dict[str, Any] = {
+            "type": rng.choice(TICKET_TYPES),
+            "channel": rng.choice(TICKET_CHANNELS),
+            "customer_id": rng.choice(customer_ids),
+            "subject": rng.choice(TICKET_SUBJECTS),
+            "body": "客户来电反映，请尽快处理。",
+            "priority": rng.choice(("low", "normal", "normal", "high", "urgent")),
+        }
+        return ("POST", "/api/v1/tickets", body, 201, str(body["type"]))
+
+    return make
+
+
 # ---------------------------------------------------------------------------------------------
 # one database
 
 
-def bench_database(database: str, *, scale: float, rng: random.Random) -> DatabaseResult:
-    with database_env(database) as env:
+def bench_database(
+    database: str,
+    *,
+    scale: float,
+    rng: random.Random,
+    scenarios: tuple[str, ...] = SCENARIOS,
+    reuse: bool = False,
+) -> DatabaseResult:
+    seeded = reuse and pg_exists()
+    with database_env(database, reuse=reuse) as env:
         logfile = Path(env["KEFU_VAR_DIR"]) / "bench.log"
         log(f"{database}: migrate")
         kefu(["migrate", "--noinput", "-v", "0"], env=env, logfile=logfile)
-        log(f"{database}: seed --size demo")
-        demo_s, _out = kefu(["seed", "--size", "demo"], env=env, logfile=logfile)
-        log(f"{database}: seed --size large (100,000 customers, 2,000,000 order lines)")
-        large_s, output = kefu(["seed", "--size", "large"], env=env, logfile=logfile)
-        found = re.search(r"Seeded \(large.*?in ([\d.]+) s", output)
-        reported = float(found.group(1)) if found else None
-        steps = {m.group(1): float(m.group(2)) for m in SEED_STEP.finditer(output)}
-        log(f"{database}: large seed took {large_s:.1f} s (command wall time) {steps}")
+        demo_s = large_s = 0.0
+        reported: float | None = None
+        steps: dict[str, float] = {}
         jobs: dict[str, float | None] = {}
         jobs_note: dict[str, str] = {}
-        for name, args in JOBS.items():
-            log(f"{database}: kefu {' '.join(args)}")
-            jobs[name], jobs_note[name] = batch_job(args, env=env, logfile=logfile)
-            log(f"    {jobs[name] if jobs[name] is not None else jobs_note[name]}")
+        if seeded:
+            log(f"{database}: --reuse: {PG_DATABASE} is already seeded; no seed, no batch jobs")
+        else:
+            log(f"{database}: seed --size demo")
+            demo_s, _out = kefu(["seed", "--size", "demo"], env=env, logfile=logfile)
+            log(f"{database}: seed --size large (100,000 customers, 2,000,000 order lines)")
+            large_s, output = kefu(["seed", "--size", "large"], env=env, logfile=logfile)
+            found = re.search(r"Seeded \(large.*?in ([\d.]+) s", output)
+            reported = float(found.group(1)) if found else None
+            steps = {m.group(1): float(m.group(2)) for m in SEED_STEP.finditer(output)}
+            log(f"{database}: large seed took {large_s:.1f} s (command wall time) {steps}")
+            for name, args in JOBS.items():
+                log(f"{database}: kefu {' '.join(args)}")
+                jobs[name], jobs_note[name] = batch_job(args, env=env, logfile=logfile)
+                log(f"    {jobs[name] if jobs[name] is not None else jobs_note[name]}")
 
         port = free_port()
         log(f"{database}: starting `kefu run --no-worker --workers 2 --port {port}`")
@@ -749,12 +905,22 @@ def bench_database(database: str, *, scale: float, rng: random.Random) -> Databa
                 jobs_note=jobs_note,
             )
             meter = CpuMeter(server_pgid=server.proc.pid, database=database)
+            samples = ticket_samples(server.base_url, token, rng, env=env, database=database)
+            result.tickets_visible_to_agent = len(samples["ticket_ids"])
+            result.ticket_queries = [f"{kind}:{query}" for kind, query in samples["search"]]
+            # Writes last: the reads see exactly the seeded data.
             makers: dict[str, Callable[[int], RequestSpec]] = {
                 "me": me_maker(),
                 "search": search_maker(queries, rng),
-                "create": create_maker(rng),  # last: the searches see exactly the seeded data
+                "ticket_queue": ticket_queue_maker(rng),
+                "ticket_detail": ticket_detail_maker(samples["ticket_ids"], rng),
+                "ticket_search": ticket_search_maker(samples["search"], rng),
+                "create": create_maker(rng),
+                "ticket_create": ticket_create_maker(samples["customer_ids"], rng),
             }
             for scenario, make in makers.items():
+                if scenario not in scenarios:
+                    continue
                 for concurrency in CONCURRENCY:
                     total = max(50, int(REQUESTS[scenario] * scale))
                     log(f"{database}: {scenario} c={concurrency} n={total}")
@@ -804,14 +970,23 @@ def markdown(results: list[DatabaseResult]) -> str:
         "(client, server, its database backends); the machine has "
         f"{os.cpu_count()} cores.",
     ]
-    searches = [(db, r) for db in results for r in db.runs if r.scenario == "search" and r.by_kind]
+    searches = [
+        (db, r)
+        for db in results
+        for r in db.runs
+        if r.scenario in ("search", "ticket_search", "ticket_queue") and r.by_kind
+    ]
     if searches:
-        lines += ["", "| Database | Concurrency | Query kind | Requests | p50 ms | p95 ms |"]
-        lines += ["|---|--:|---|--:|--:|--:|"]
+        lines += [
+            "",
+            "| Database | Scenario | Concurrency | Query kind | Requests | p50 ms | p95 ms |",
+        ]
+        lines += ["|---|---|--:|---|--:|--:|--:|"]
         for db, run in searches:
             for kind, figures in run.by_kind.items():
                 lines.append(
-                    f"| {db.database} | {run.concurrency} | {kind} | {figures['n']:.0f} | "
+                    f"| {db.database} | {run.scenario} | {run.concurrency} | {kind} | "
+                    f"{figures['n']:.0f} | "
                     f"{figures['p50_ms']:.1f} | {figures['p95_ms']:.1f} |"
                 )
     lines += [
@@ -862,7 +1037,30 @@ def targets(results: list[DatabaseResult]) -> list[str]:
                     f"- postgresql: customer create = {best.rps:.0f} req/s at concurrency "
                     f"{best.concurrency} (target ≥ 200, aim 300): {verdict}"
                 )
-        if db.database == "sqlite":
+        for scenario, limit, what in (
+            ("ticket_queue", 100, "agent ticket queue first page"),
+            ("ticket_detail", 100, "ticket detail"),
+            ("ticket_search", 150, "ticket search (2-character word, number, mobile)"),
+        ):
+            run8 = next((r for r in db.runs if r.scenario == scenario and r.concurrency == 8), None)
+            if run8:
+                verdict = "met" if run8.p95_ms < limit and not run8.errors else "MISSED"
+                out.append(
+                    f"- {db.database}: {what} p95 at concurrency 8 = {run8.p95_ms:.1f} ms "
+                    f"(target < {limit} ms, 1,000,000 tickets): {verdict}"
+                )
+        if db.database == "postgresql":
+            ticket_creates = [
+                r for r in db.runs if r.scenario == "ticket_create" and r.concurrency > 1
+            ]
+            if ticket_creates:
+                best = max(ticket_creates, key=lambda r: r.rps)
+                verdict = "met" if best.rps >= 200 and not best.errors else "MISSED"
+                out.append(
+                    f"- postgresql: ticket create = {best.rps:.0f} req/s at concurrency "
+                    f"{best.concurrency} (target ≥ 200, aim 300): {verdict}"
+                )
+        if db.database == "sqlite" and db.seed_large_s:
             verdict = "met" if db.seed_large_s < 300 else "MISSED"
             out.append(
                 f"- sqlite: `kefu seed --size large` (100,000 customers, 2,000,000 order lines) "
@@ -915,6 +1113,17 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the load")
     parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated scenarios to run (default all: {', '.join(SCENARIOS)})",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help=f"PostgreSQL only: keep {PG_DATABASE} after the run and, when it exists, skip "
+        "the seeding and the batch jobs (for repeated runs while tuning)",
+    )
+    parser.add_argument(
         "--quiet-wait",
         type=float,
         default=QUIET_WAIT,
@@ -922,6 +1131,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     CpuMeter.quiet_wait = args.quiet_wait
+    scenarios = tuple(name.strip() for name in args.scenarios.split(",") if name.strip())
+    if unknown := [name for name in scenarios if name not in SCENARIOS]:
+        parser.error(f"unknown scenario(s): {', '.join(unknown)}")
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -938,7 +1150,17 @@ def main() -> int:
                 log(f"skipping PostgreSQL: {why}")
                 results.append(DatabaseResult(database, 0, 0, None, 0, [], skipped=why))
                 continue
-            results.append(bench_database(database, scale=args.scale, rng=random.Random(args.seed)))
+            if args.reuse and database != "postgresql":
+                parser.error("--reuse works with --databases postgresql only")
+            results.append(
+                bench_database(
+                    database,
+                    scale=args.scale,
+                    rng=random.Random(args.seed),
+                    scenarios=scenarios,
+                    reuse=args.reuse,
+                )
+            )
     finally:
         stop_all_servers()
 
