@@ -433,7 +433,7 @@ def database_env(database: str, *, reuse: bool = False) -> Iterator[dict[str, st
         }
     )
     if database == "postgresql":
-        if not reuse:
+        if not (reuse and pg_exists()):
             pg_recreate()
         env["KEFU_DATABASE_URL"] = f"{PG_SERVER}/{PG_DATABASE}"
     try:
