@@ -125,7 +125,7 @@ def team_load(*, user: User, now: datetime | None = None) -> list[TeamLoad]:
     the oldest open ticket waits; plus the team's open tickets nobody has yet. Five queries
     whatever the size: teams, members with presence, one aggregate over the open tickets
     (the open partial index), one over today's resolutions (assignee + resolved_at), and the
-    unassigned per team."""
+    unassigned per team (and the user's permissions, once per request)."""
     now = now or timezone.now()
     teams = {
         team.pk: TeamLoad(team.pk, team.name)
