@@ -53,8 +53,10 @@ def test_merge_copies_b_to_a_as_notes_and_ends_b_through_its_lifecycle(
     ]
     notes = list(keep.comments.order_by("id").values_list("public", "body"))
     assert all(not public for public, _body in notes)
-    assert notes[0][1].startswith(f"合并自 {duplicate.number}") and "客户第二次来电" in notes[0][1]
-    assert notes[1][1].startswith(f"合并自 {duplicate.number}") and "已安排师傅" in notes[1][1]
+    assert notes[0][1].startswith(f"合并自 {duplicate.number}")
+    assert "客户第二次来电" in notes[0][1]
+    assert notes[1][1].startswith(f"合并自 {duplicate.number}")
+    assert "已安排师傅" in notes[1][1]
     assert f"已将工单 {duplicate.number}" in notes[-1][1]
     copy = TicketAttachment.objects.get(ticket=keep)
     assert (copy.filename, copy.file.read()) == ("现场.jpg", b"\xff\xd8jpeg")
