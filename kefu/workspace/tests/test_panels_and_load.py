@@ -37,8 +37,10 @@ def test_the_side_panel_shows_the_customer_masked_with_tickets_and_orders(
         content_hash="x",
     )
 
+    team_b: int = org["team_b"].pk
+
     def bound(customer_id: int) -> int | None:
-        return org["team_b"].pk
+        return team_b
 
     register_bound_team_lookup(bound)
     try:
