@@ -142,6 +142,7 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "filter_query": kept.urlencode(),
         "can_bulk": user.has_perm("desk.change_ticket"),
+        "can_use_replies": user.has_perm("desk.work_ticket"),
         "nav_section": "tickets",
     }
     if not partial:

@@ -20,7 +20,7 @@ def customer_panel(ticket: Ticket, user: User) -> dict[str, Any] | None:
 
 
 def replies_panel(ticket: Ticket, user: User) -> dict[str, Any] | None:
-    if not user.has_perm("desk.change_ticket"):
+    if not user.has_perm("desk.change_ticket") or not user.has_perm("desk.work_ticket"):
         return None
     replies = list(usable(CannedReply, user).filter(active=True).order_by("title", "id"))
     macros = list(macro_list_for_ticket(user))
