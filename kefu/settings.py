@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kefu.calls",
     "kefu.routing",
     "kefu.desk",
+    "kefu.workspace",
     "kefu.api",
     "kefu.web",
 ]

@@ -79,7 +79,10 @@ class TransitionIn(InputSchema):
 class TicketListQuery(PageQuery):
     queue: Text(16) = Field(  # type: ignore[valid-type]
         "",
-        description="队列：mine 我的、team 本组、unassigned 未分派、at_risk 即将超时、open 未结",
+        description=(
+            "队列：mine 我的、team 本组、unassigned 未分派、at_risk 即将超时（未超时）、"
+            "breached 已超时、open 未结"
+        ),
     )
     status: Text(200) = Field("", description="状态，多个用逗号分隔")  # type: ignore[valid-type]
     type: Text(100) = Field("", description="类型，多个用逗号分隔")  # type: ignore[valid-type]

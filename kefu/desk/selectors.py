@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from kefu.core.phones import InvalidPhone, normalize_mobile
 from kefu.customers.models import Customer
@@ -25,7 +26,8 @@ COUNT_CAP = 10_000
 _NUMBER = re.compile(r"^GD\d{8}-\d{6,7}$", re.IGNORECASE)
 _DAY = re.compile(r"^GD\d{8}-?$", re.IGNORECASE)
 
-QUEUES = ("mine", "team", "unassigned", "at_risk", "open", "all")
+QUEUES = ("mine", "team", "unassigned", "at_risk", "breached", "open", "all")
+QUEUE_COUNT_CAP = 99  # the queue tabs say "99+" beyond: each tab count reads at most 100 rows
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class TicketFilters:
     queue: str = ""
     status: str = ""
     type: str = ""
+    priority: str = ""
+    channel: str = ""
     assignee: int | None = None
     team: int | None = None
     customer_id: int | None = None
@@ -73,29 +77,52 @@ def ticket_search_filter(q: str) -> Q | None:
     return Q(subject__icontains=q) | Q(number=q.upper())
 
 
+def at_risk_filter(now: Any = None) -> Q:
+    """Open tickets whose running SLA clock is past its warning point (80 % of the target) and
+    not yet breached: warned by the periodic task, or past the warning point before the task's
+    next run. Paused and stopped clocks have no ``sla_next_check_at``; breached tickets are
+    the "breached" queue. The partial index desk_ticket_running serves this."""
+    now = now or timezone.now()
+    return Q(sla_next_check_at__isnull=False, sla_breached=False, status__in=OPEN_STATUSES) & (
+        Q(response_warned=True)
+        | Q(resolution_warned=True)
+        | Q(response_warn_at__lte=now, first_responded_at__isnull=True)
+        | Q(resolution_warn_at__lte=now)
+    )
+
+
+def queue_filter(queue: str, user: User) -> Q | None:
+    """The queue's condition (None: every ticket the user sees)."""
+    if queue == "mine":
+        return Q(assignee_id=user.pk, status__in=OPEN_STATUSES)
+    if queue == "team":
+        own_teams = Membership.objects.filter(user=user).values("team_id")
+        return Q(team_id__in=own_teams, status__in=OPEN_STATUSES)
+    if queue == "unassigned":
+        return Q(assignee__isnull=True, status__in=OPEN_STATUSES)
+    if queue == "at_risk":
+        return at_risk_filter()
+    if queue == "breached":
+        return Q(sla_breached=True, status__in=OPEN_STATUSES)
+    if queue == "open":
+        return Q(status__in=OPEN_STATUSES)
+    return None
+
+
 def ticket_list(*, user: User, filters: TicketFilters | None = None) -> QuerySet[Ticket]:
     filters = filters or TicketFilters()
     tickets = tickets_for_user(user)
-    queue = filters.queue
-    if queue == "mine":
-        tickets = tickets.filter(assignee_id=user.pk, status__in=OPEN_STATUSES)
-    elif queue == "team":
-        own_teams = Membership.objects.filter(user=user).values("team_id")
-        tickets = tickets.filter(team_id__in=own_teams, status__in=OPEN_STATUSES)
-    elif queue == "unassigned":
-        tickets = tickets.filter(assignee__isnull=True, status__in=OPEN_STATUSES)
-    elif queue == "at_risk":
-        tickets = tickets.filter(
-            Q(response_warned=True) | Q(resolution_warned=True) | Q(sla_breached=True),
-            sla_next_check_at__isnull=False,
-            status__in=OPEN_STATUSES,
-        )
-    elif queue == "open":
-        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    queue = queue_filter(filters.queue, user)
+    if queue is not None:
+        tickets = tickets.filter(queue)
     if filters.status:
         tickets = tickets.filter(status__in=filters.status.split(","))
     if filters.type:
         tickets = tickets.filter(type__in=filters.type.split(","))
+    if filters.priority:
+        tickets = tickets.filter(priority__in=filters.priority.split(","))
+    if filters.channel:
+        tickets = tickets.filter(channel__in=filters.channel.split(","))
     if filters.assignee is not None:
         tickets = tickets.filter(assignee_id=filters.assignee)
     if filters.team is not None:
@@ -108,6 +135,18 @@ def ticket_list(*, user: User, filters: TicketFilters | None = None) -> QuerySet
     if search is not None:
         tickets = tickets.filter(search)
     return tickets.select_related("customer", "assignee", "team").order_by("-id")
+
+
+def queue_counts(user: User, queues: tuple[str, ...] = QUEUES) -> dict[str, int]:
+    """Each queue's size for the tabs, capped at QUEUE_COUNT_CAP + 1 (shown as "99+"): one
+    small query per queue, each stopping after 100 rows of its index."""
+    visible = tickets_for_user(user)
+    counts = {}
+    for queue in queues:
+        condition = queue_filter(queue, user)
+        tickets = visible if condition is None else visible.filter(condition)
+        counts[queue] = capped_count(tickets, QUEUE_COUNT_CAP)
+    return counts
 
 
 def capped_count(tickets: QuerySet[Ticket], cap: int = COUNT_CAP) -> int:

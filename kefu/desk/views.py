@@ -13,6 +13,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.core.exceptions import ApplicationError
@@ -24,6 +25,7 @@ from kefu.desk.selectors import (
     QUEUES,
     TicketFilters,
     capped_count,
+    queue_counts,
     ticket_list,
     ticket_timeline_entries,
     unread_notifications,
@@ -37,16 +39,17 @@ from kefu.desk.services import (
     ticket_transition,
 )
 from kefu.desk.workflow import allowed_targets, machine_for, status_label
-from kefu.org.models import Department, User
+from kefu.org.models import Department, Team, User
 
 PAGE_SIZE = 25
 QUEUE_LABELS = {
-    "mine": _("我的"),
-    "team": _("本组"),
-    "unassigned": _("未分派"),
-    "at_risk": _("即将超时"),
-    "open": _("全部未结"),
-    "all": _("全部"),
+    "mine": gettext_lazy("我的"),
+    "team": gettext_lazy("本组"),
+    "unassigned": gettext_lazy("未分派"),
+    "at_risk": gettext_lazy("即将超时"),
+    "breached": gettext_lazy("已超时"),
+    "open": gettext_lazy("全部未结"),
+    "all": gettext_lazy("全部"),
 }
 # Fields a transition form shows, by target status (the workflow says which are required).
 STEP_INPUTS = {
@@ -76,20 +79,43 @@ def _int(value: str | None) -> int | None:
     return number if 0 < number < 2**63 else None
 
 
+def _choice(value: str | None, choices: list[str]) -> str:
+    return value if value in choices else ""
+
+
+def ticket_agents() -> list[User]:
+    """Active staff who may work tickets (the assignee filter and the bulk assign list)."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            groups__permissions__content_type__app_label="desk",
+            groups__permissions__codename="work_ticket",
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
 @login_required
 def ticket_list_view(request: HttpRequest) -> HttpResponse:
+    """The queues (with their sizes) and filters; the rows carry checkboxes for the bulk
+    actions (kefu.workspace). Pages are offset pages over the id-descending indexes."""
     user = _user(request)
-    queue = request.GET.get("queue", "open")
+    get = request.GET
+    queue = get.get("queue", "open")
     if queue not in QUEUES:
         queue = "open"
-    q = request.GET.get("q", "")[:64].replace("\x00", "").strip()
-    breached = {"1": True, "0": False}.get(request.GET.get("breached", ""))
+    q = get.get("q", "")[:64].replace("\x00", "").strip()
+    breached = {"1": True, "0": False}.get(get.get("breached", ""))
     filters = TicketFilters(
         queue="" if queue == "all" else queue,
-        status=request.GET.get("status", "")[:24]
-        if request.GET.get("status") in Ticket.Status.values
-        else "",
-        type=request.GET.get("type", "") if request.GET.get("type") in Ticket.Type.values else "",
+        status=_choice(get.get("status"), Ticket.Status.values),
+        type=_choice(get.get("type"), Ticket.Type.values),
+        priority=_choice(get.get("priority"), Ticket.Priority.values),
+        channel=_choice(get.get("channel"), Ticket.Channel.values),
+        assignee=_int(get.get("assignee")),
+        team=_int(get.get("team")),
+        customer_id=_int(get.get("customer")),
         breached=breached,
         q=q,
     )
@@ -97,10 +123,14 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         tickets = ticket_list(user=user, filters=filters)
     except ApplicationError as exc:
         return _refuse(request, exc)
-    page_number = _int(request.GET.get("page")) or 1
+    page_number = _int(get.get("page")) or 1
     offset = (page_number - 1) * PAGE_SIZE
     rows = list(tickets[offset : offset + PAGE_SIZE + 1])
-    context = {
+    partial = bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
+    # the filters as a query string, for the pager and the queue tabs
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    context: dict[str, Any] = {
         "tickets": rows[:PAGE_SIZE],
         "has_next": len(rows) > PAGE_SIZE,
         "page_number": page_number,
@@ -108,15 +138,37 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         if page_number == 1 and len(rows) <= PAGE_SIZE
         else capped_count(tickets),
         "queue": queue,
-        "queues": [(key, QUEUE_LABELS[key]) for key in QUEUES],
         "q": q,
         "filters": filters,
-        "types": Ticket.Type.choices,
-        "statuses": Ticket.Status.choices,
-        "can_create": user.has_perm("desk.add_ticket"),
+        "filter_query": kept.urlencode(),
+        "can_bulk": user.has_perm("desk.change_ticket"),
+        "can_use_replies": user.has_perm("desk.work_ticket"),
         "nav_section": "tickets",
     }
-    partial = bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
+    if not partial:
+        kept.pop("queue", None)
+        counts = queue_counts(user)
+        customer = None
+        if filters.customer_id is not None:
+            customer = customers_for_user(user).filter(pk=filters.customer_id).first()
+        context.update(
+            {
+                "queues": [(key, QUEUE_LABELS[key], counts.get(key)) for key in QUEUES],
+                "queue_query": kept.urlencode(),
+                "types": Ticket.Type.choices,
+                "statuses": Ticket.Status.choices,
+                "priorities": Ticket.Priority.choices,
+                "channels": Ticket.Channel.choices,
+                "teams": list(Team.objects.order_by("name")),
+                "agents": ticket_agents(),
+                "filter_customer": customer,
+                "can_create": user.has_perm("desk.add_ticket"),
+                "can_cancel": user.has_perm("desk.supervise_ticket"),
+                "can_view_load": user.has_perm("desk.supervise_ticket")
+                or user.has_perm("desk.gm_ticket"),
+                "next_url": request.get_full_path(),
+            }
+        )
     template = "desk/partials/_ticket_rows.html" if partial else "desk/ticket_list.html"
     return render(request, template, context)
 

@@ -1,0 +1,134 @@
+"""The ticket list's queues (with their counts), its filters, and its query count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from kefu.desk.models import OPEN_TICKET_STATUSES, Ticket
+from kefu.desk.selectors import QUEUES, TicketFilters, queue_counts, ticket_list
+from kefu.desk.workflow import OPEN_STATUSES
+from kefu.org.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def _ids(user: User, **filters: Any) -> list[int]:
+    return list(
+        ticket_list(user=user, filters=TicketFilters(**filters)).values_list("pk", flat=True)
+    )
+
+
+def test_the_open_index_lists_exactly_the_open_statuses_of_the_lifecycles() -> None:
+    # the partial index desk_ticket_open is used only when the queue's IN list matches it
+    assert OPEN_TICKET_STATUSES == OPEN_STATUSES
+
+
+def test_at_risk_is_warned_or_past_the_warning_point_and_not_breached(
+    agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    # given four open tickets with running clocks
+    calm, warned, past_warning, breached = (open_ticket() for _ in range(4))
+    paused = open_ticket()
+    now = timezone.now()
+    Ticket.objects.filter(pk=warned.pk).update(resolution_warned=True)
+    Ticket.objects.filter(pk=past_warning.pk).update(resolution_warn_at=now - timedelta(minutes=1))
+    Ticket.objects.filter(pk=breached.pk).update(
+        sla_breached=True, resolution_breached=True, resolution_warned=True
+    )
+    # a paused clock (waiting on the customer) has no next check: not at risk
+    Ticket.objects.filter(pk=paused.pk).update(resolution_warned=True, sla_next_check_at=None)
+
+    # then
+    assert _ids(agent, queue="at_risk") == [past_warning.pk, warned.pk]
+    assert _ids(agent, queue="breached") == [breached.pk]
+    assert calm.pk not in _ids(agent, queue="at_risk")
+
+
+def test_a_closed_breached_ticket_leaves_the_breached_queue(
+    agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    ticket = open_ticket()
+    Ticket.objects.filter(pk=ticket.pk).update(sla_breached=True, status=Ticket.Status.CLOSED)
+    assert _ids(agent, queue="breached") == []
+    assert _ids(agent, breached=True) == [ticket.pk]
+
+
+def test_queue_counts_cover_every_queue_and_stop_at_100(
+    agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    mine = open_ticket(assignee_id=agent.pk)
+    open_ticket(team_id=0)
+    counts = queue_counts(agent)
+    assert set(counts) == set(QUEUES)
+    assert counts["mine"] == 1
+    assert counts["open"] == 2
+    assert counts["breached"] == 0
+    Ticket.objects.filter(pk=mine.pk).update(status=Ticket.Status.CLOSED)
+    assert queue_counts(agent, ("mine", "all")) == {"mine": 0, "all": 2}
+
+
+def test_filters_by_priority_channel_team_assignee_and_customer(
+    agent: User,
+    supervisor: User,
+    org: dict[str, Any],
+    open_ticket: Callable[..., Ticket],
+    make_user: Callable[..., User],
+) -> None:
+    urgent = open_ticket(priority="urgent", channel="email", assignee_id=supervisor.pk)
+    normal = open_ticket(priority="normal", channel="phone")
+    assert _ids(agent, priority="urgent") == [urgent.pk]
+    assert _ids(agent, channel="phone") == [normal.pk]
+    assert _ids(agent, assignee=supervisor.pk) == [urgent.pk]
+    assert _ids(agent, team=org["team_a"].pk) == [normal.pk, urgent.pk]
+    assert _ids(agent, team=org["team_b"].pk) == []
+    assert _ids(agent, customer_id=normal.customer_id) == [normal.pk, urgent.pk]
+
+
+def test_the_list_page_shows_the_queues_with_counts_and_filters(
+    agent: User, open_ticket: Callable[..., Ticket], login: Callable[[User], Client]
+) -> None:
+    ticket = open_ticket(priority="high", assignee_id=agent.pk)
+    Ticket.objects.filter(pk=ticket.pk).update(sla_breached=True)
+    client = login(agent)
+    page = client.get("/tickets/?queue=breached&priority=high").content.decode()
+    assert 'data-count="breached">1<' in page
+    assert 'data-count="mine">1<' in page
+    assert ticket.number in page
+    assert 'name="ids"' in page  # a checkbox per row for the bulk actions
+    assert "queue=mine&amp;priority=high" in page  # the tabs keep the filters
+    assert ticket.number not in client.get("/tickets/?queue=all&priority=low").content.decode()
+
+
+def test_the_customer_filter_names_the_customer(
+    agent: User, open_ticket: Callable[..., Ticket], login: Callable[[User], Client]
+) -> None:
+    ticket = open_ticket()
+    page = login(agent).get(f"/tickets/?queue=all&customer={ticket.customer_id}")
+    assert "上海海尔空调有限公司" in page.content.decode()
+    assert 'data-testid="customer-filter"' in page.content.decode()
+
+
+def test_the_list_page_query_count_does_not_grow_with_rows(
+    agent: User,
+    open_ticket: Callable[..., Ticket],
+    login: Callable[[User], Client],
+    django_assert_max_num_queries: Any,
+) -> None:
+    # given a full page and more of tickets, each with customer, assignee and team
+    for _ in range(30):
+        open_ticket(assignee_id=agent.pk)
+    client = login(agent)
+    client.get("/tickets/")  # warm the session and permission caches
+    # then the page with its 7 queue counts, filters and rows stays within a fixed budget
+    with django_assert_max_num_queries(16):
+        response = client.get("/tickets/?queue=mine&page=2")
+    assert response.status_code == 200
+    # and the htmx rows alone skip the counts and the filter lists
+    with django_assert_max_num_queries(7):
+        assert client.get("/tickets/?queue=mine", headers={"HX-Request": "true"}).status_code == 200
