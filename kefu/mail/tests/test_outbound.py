@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def _received(smtp: SmtpServer) -> list[email.message.EmailMessage]:
     return [
-        email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[misc]
+        email.message_from_bytes(raw, policy=email.policy.default)
         for raw in smtp.messages
     ]
 
