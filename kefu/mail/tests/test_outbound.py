@@ -22,10 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _received(smtp: SmtpServer) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(raw, policy=email.policy.default)
-        for raw in smtp.messages
-    ]
+    return [email.message_from_bytes(raw, policy=email.policy.default) for raw in smtp.messages]
 
 
 def test_an_agents_public_reply_goes_out_with_the_threads_headers_and_a_note_does_not(
