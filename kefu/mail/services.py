@@ -120,7 +120,12 @@ class Source:
 def inbound_process(*, raw: bytes, source: Source | None = None) -> InboundMail:
     """Record the message once and turn it into a reply or a ticket (see the module doc)."""
     source = source or Source()
-    parsed = parse_message(raw)
+    try:
+        parsed = parse_message(raw)
+    except Exception as exc:  # never expected; if it happens the bytes still become a ticket
+        logger.exception("mail parsing failed")
+        parsed = ParsedMail(text=clean(raw.decode("utf-8", "replace"), 20000))
+        parsed.defects.append(f"{type(exc).__name__}: {exc}"[:200])
     key = message_key(raw, parsed.message_id)
     row = _inbound_row(raw=raw, parsed=parsed, key=key, source=source)
     if row.status == InboundMail.Status.PROCESSED or row.attempts >= _max_attempts():

@@ -82,3 +82,19 @@ def test_a_message_handed_in_twice_is_one_row(org: dict[str, object]) -> None:
     assert first.pk == second.pk
     assert InboundMail.objects.count() == 1
     assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_message_the_parser_chokes_on_still_becomes_a_ticket(
+    org: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kefu.mail import services
+
+    def choke(raw: bytes) -> None:
+        raise ValueError("parser bug")
+
+    monkeypatch.setattr(services, "parse_message", choke)
+    row = inbound_process(raw=b"Subject: x\r\n\r\n\xe5\xae\xa2\xe6\x88\xb7")
+    assert row.status == "processed"
+    assert row.message_key.startswith("sha256:")
+    assert "客户" in Ticket.objects.get().body
