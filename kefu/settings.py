@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kefu.routing",
     "kefu.desk",
     "kefu.workspace",
+    "kefu.mail",
     "kefu.api",
     "kefu.web",
 ]
@@ -241,6 +242,34 @@ TICKET_ATTACHMENT_TYPES = env_list(
 )
 TICKET_APPROVAL_SUPERVISOR_LIMIT = env_int("KEFU_TICKET_APPROVAL_SUPERVISOR_LIMIT", 2_000)
 TICKET_APPROVAL_MANAGER_LIMIT = env_int("KEFU_TICKET_APPROVAL_MANAGER_LIMIT", 20_000)
+
+# Email (kefu.mail, docs/mail.md). Inbound: an IMAP mailbox fetched every minute (empty host =
+# fetching off). Outbound: agents' public replies through Django's email backend, SMTP when
+# KEFU_EMAIL_HOST is set, else the console (development).
+MAIL_IMAP_HOST = env_str("KEFU_MAIL_IMAP_HOST")
+MAIL_IMAP_SSL = env_bool("KEFU_MAIL_IMAP_SSL", True)
+MAIL_IMAP_PORT = env_int("KEFU_MAIL_IMAP_PORT", 993 if MAIL_IMAP_SSL else 143)
+MAIL_IMAP_USER = env_str("KEFU_MAIL_IMAP_USER")
+MAIL_IMAP_PASSWORD = env_secret("KEFU_MAIL_IMAP_PASSWORD") or ""
+MAIL_IMAP_FOLDER = env_str("KEFU_MAIL_IMAP_FOLDER", "INBOX")
+MAIL_FETCH_BATCH = env_int("KEFU_MAIL_FETCH_BATCH", 50)  # new messages per fetch
+MAIL_MAX_ATTEMPTS = env_int("KEFU_MAIL_MAX_ATTEMPTS", 5)  # a failing message is tried this often
+MAIL_SEND_ATTEMPTS = env_int("KEFU_MAIL_SEND_ATTEMPTS", 8)  # a reply is sent at most this often
+MAIL_TEAM = env_str("KEFU_MAIL_TEAM")  # team name for mail from unknown senders (else routing)
+MAIL_FROM = env_str("KEFU_MAIL_FROM", "客服中心 <kefu@localhost>")
+EMAIL_HOST = env_str("KEFU_EMAIL_HOST")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("KEFU_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("KEFU_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("KEFU_EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("KEFU_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("KEFU_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("KEFU_EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = MAIL_FROM
 
 LOGGING = {
     "version": 1,

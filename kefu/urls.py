@@ -41,5 +41,6 @@ urlpatterns = [
     path("audit/", include("kefu.audit.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("calls/", include("kefu.calls.urls")),
+    path("mail/", include("kefu.mail.urls")),
     path("", include("kefu.web.urls")),
 ]

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages a Kefu feature needs, when they are missing.
 #   scripts/system-deps.sh run    gettext (compiling translations)
-#   scripts/system-deps.sh test   + chromium and fonts-noto-cjk (browser tests)
+#   scripts/system-deps.sh test   + chromium and fonts-noto-cjk (browser tests), dovecot-imapd
+#                                 (the mail tests' IMAP server)
 # As root (as in CI) it installs with apt-get; otherwise it prints the exact line to run and
 # carries on: the feature that needs the package says clearly what is missing.
 set -u
 want=(gettext)
 if [ "${1:-run}" = test ]; then
-  want+=(chromium fonts-noto-cjk)
+  want+=(chromium fonts-noto-cjk dovecot-imapd)
 fi
 missing=()
 for pkg in "${want[@]}"; do
