@@ -40,5 +40,6 @@ urlpatterns = [
     path("audit/", include("kefu.audit.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("calls/", include("kefu.calls.urls")),
+    path("support/", include("kefu.portal.urls")),
     path("", include("kefu.web.urls")),
 ]

@@ -1,0 +1,39 @@
+"""What the portal does when the desk creates or moves a ticket (kefu.desk.signals)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+from kefu.desk.models import Ticket
+from kefu.desk.workflow import machine_for
+from kefu.portal.models import CustomerNotice
+
+
+def on_ticket_created(sender: Any, ticket: Ticket, actor: Any = None, **kwargs: Any) -> None:
+    """Every ticket, whatever its channel, gets a status link (inside the create transaction)
+    and, once committed, the "registered" notice carrying that link."""
+    from kefu.portal.services import TOKEN_ATTRIBUTE, access_issue
+    from kefu.portal.tasks import notices_send_task
+
+    token, _revoked = access_issue(ticket=ticket, actor=None)
+    setattr(ticket, TOKEN_ATTRIBUTE, token)
+    transaction.on_commit(
+        partial(notices_send_task, ticket.pk, CustomerNotice.Kind.REGISTERED.value, token)
+    )
+
+
+def on_ticket_transitioned(
+    sender: Any, ticket: Ticket, source: str, to: str, **kwargs: Any
+) -> None:
+    """The status entered the lifecycle's resolved set: tell the customer (once per ticket:
+    a reopened and re-resolved ticket is not announced again)."""
+    from kefu.portal.tasks import notices_send_task
+
+    resolved = machine_for(ticket.type).resolved
+    if to in resolved and source not in resolved:
+        transaction.on_commit(
+            partial(notices_send_task, ticket.pk, CustomerNotice.Kind.RESOLVED.value, "")
+        )
