@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from kefu.desk.models import Ticket
 from kefu.desk.workflow import machine_for
 from kefu.portal.models import CustomerNotice
+
+# A ticket recorded long after the fact (the demo seeder's year, an import) gets no message:
+# telling a customer today that last spring's ticket was registered helps nobody.
+NOTICE_STALE_AFTER = timedelta(hours=24)
+
+
+def _stale(moment: datetime | None) -> bool:
+    return moment is not None and timezone.now() - moment > NOTICE_STALE_AFTER
 
 
 def on_ticket_created(sender: Any, ticket: Ticket, actor: Any = None, **kwargs: Any) -> None:
@@ -20,6 +30,8 @@ def on_ticket_created(sender: Any, ticket: Ticket, actor: Any = None, **kwargs: 
 
     token, _revoked = access_issue(ticket=ticket, actor=None)
     setattr(ticket, TOKEN_ATTRIBUTE, token)
+    if _stale(ticket.created_at):
+        return
     transaction.on_commit(
         partial(notices_send_task, ticket.pk, CustomerNotice.Kind.REGISTERED.value, token)
     )
@@ -33,7 +45,7 @@ def on_ticket_transitioned(
     from kefu.portal.tasks import notices_send_task
 
     resolved = machine_for(ticket.type).resolved
-    if to in resolved and source not in resolved:
+    if to in resolved and source not in resolved and not _stale(ticket.resolved_at):
         transaction.on_commit(
             partial(notices_send_task, ticket.pk, CustomerNotice.Kind.RESOLVED.value, "")
         )

@@ -122,6 +122,9 @@ def _status_context(ticket: Ticket, token: str, **extra: Any) -> dict[str, Any]:
         "status_colour": colour,
         "entries": public_entries(ticket),
         "closed": is_final(ticket),
+        # What the customer wrote themselves; an agent's summary of a call may hold remarks
+        # not meant for them.
+        "show_body": ticket.channel in (Ticket.Channel.WEB, Ticket.Channel.EMAIL),
         "errors": {},
         "general_errors": [],
         "body": "",

@@ -4,10 +4,12 @@ email; a retry never sends twice; a failure is recorded and retried."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from kefu.customers.models import Customer
 from kefu.desk.models import Ticket
@@ -159,3 +161,22 @@ def test_file_backend_writes_one_file_per_message(tmp_path: Any, settings: Any) 
 class BrokenGateway:
     def send(self, to: str, text: str) -> None:
         raise TimeoutError("网关超时")
+
+
+def test_a_ticket_recorded_long_after_the_fact_sends_nothing(
+    agent: User, customer: Customer, django_capture_on_commit_callbacks: Any
+) -> None:
+    last_spring = timezone.now() - timedelta(days=200)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket, _created = ticket_create(
+            actor=agent,
+            data=TicketInput(
+                type="inquiry", channel="phone", subject="旧事", customer_id=customer.pk
+            ),
+            now=last_spring,
+        )
+        ticket = ticket_transition(actor=agent, ticket=ticket, to="in_progress", now=last_spring)
+        ticket_transition(actor=agent, ticket=ticket, to="resolved", note="好", now=last_spring)
+    assert sms.outbox == []
+    assert mail.outbox == []
+    assert ticket.accesses.count() == 1  # the link exists all the same
