@@ -49,11 +49,13 @@ FORM_FIELDS = ("type", "name", "mobile", "email", "company", "subject", "descrip
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
-    """A public page: the company's name in the header, and never cached by a proxy."""
+    """A public page: the company's name in the header, never cached by a proxy, and no
+    Referer sent from it (its URL may hold a status link's token)."""
     response = render(
         request, template, {"company_name": settings.COMPANY_NAME, **(context or {})}, status=status
     )
     response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"  # the status link is the key to the ticket
     return response
 
 

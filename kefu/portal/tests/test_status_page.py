@@ -61,6 +61,7 @@ def test_page_shows_public_replies_never_internal_notes_nor_full_staff_names(
     assert "张三丰" not in html
     assert response.context["status_label"] == "已收到"
     assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "no-referrer"
 
 
 def test_reply_through_the_link_resumes_a_ticket_waiting_on_the_customer(
