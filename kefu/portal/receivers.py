@@ -23,18 +23,28 @@ def _stale(moment: datetime | None) -> bool:
 
 
 def on_ticket_created(sender: Any, ticket: Ticket, actor: Any = None, **kwargs: Any) -> None:
-    """Every ticket, whatever its channel, gets a status link (inside the create transaction)
-    and, once committed, the "registered" notice carrying that link."""
+    """Every ticket, whatever its channel, gets a status link and the "registered" notice
+    carrying it, right after the create commits.
+
+    Not inside the create's transaction: creating a ticket is the API's hot path and the desk
+    holds it to a fixed query budget. The public form issues its link inside its own
+    transaction (it shows it on the thank-you page) and leaves it on the ticket object, where
+    this finds it. ``robust``: a failure here is logged and never turns the committed create
+    into an error."""
+    transaction.on_commit(partial(_after_create, ticket), robust=True)
+
+
+def _after_create(ticket: Ticket) -> None:
     from kefu.portal.services import TOKEN_ATTRIBUTE, access_issue
     from kefu.portal.tasks import notices_send_task
 
-    token, _revoked = access_issue(ticket=ticket, actor=None)
-    setattr(ticket, TOKEN_ATTRIBUTE, token)
-    if _stale(ticket.created_at):
-        return
-    transaction.on_commit(
-        partial(notices_send_task, ticket.pk, CustomerNotice.Kind.REGISTERED.value, token)
-    )
+    token = getattr(ticket, TOKEN_ATTRIBUTE, "")
+    if not token:
+        with transaction.atomic():
+            token, _revoked = access_issue(ticket=ticket)
+        setattr(ticket, TOKEN_ATTRIBUTE, token)
+    if not _stale(ticket.created_at):
+        notices_send_task(ticket.pk, CustomerNotice.Kind.REGISTERED.value, token)
 
 
 def on_ticket_transitioned(
@@ -47,5 +57,6 @@ def on_ticket_transitioned(
     resolved = machine_for(ticket.type).resolved
     if to in resolved and source not in resolved and not _stale(ticket.resolved_at):
         transaction.on_commit(
-            partial(notices_send_task, ticket.pk, CustomerNotice.Kind.RESOLVED.value, "")
+            partial(notices_send_task, ticket.pk, CustomerNotice.Kind.RESOLVED.value, ""),
+            robust=True,
         )

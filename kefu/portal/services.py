@@ -59,8 +59,8 @@ PORTAL_TYPES = (
 MAX_FILES = 5
 TOKEN_BYTES = 32
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,100}$")
-# Set by the ticket_created receiver on the ticket object the creator holds: the only moment
-# the raw token exists, so the thank-you page can show the link.
+# The raw token of a ticket's new link, left on the ticket object between its issue and the
+# "registered" notice (kefu.portal.receivers): the only time it exists in clear.
 TOKEN_ATTRIBUTE = "_portal_token"  # noqa: S105 (an attribute name, not a secret)
 
 
@@ -302,6 +302,10 @@ def portal_submit(
     )
     if not created:
         return PortalReceipt(ticket=ticket, token="", created=False)
+    # The link now, in this transaction, for the thank-you page; the ticket_created receiver
+    # finds it on the ticket after commit and sends it in the "registered" notice.
+    token, _revoked = access_issue(ticket=ticket)
+    setattr(ticket, TOKEN_ATTRIBUTE, token)
     TicketRequester.objects.create(
         ticket=ticket,
         name=clean.name,
@@ -313,7 +317,7 @@ def portal_submit(
     )
     if files:
         _attach(ticket, files, robot)
-    return PortalReceipt(ticket=ticket, token=getattr(ticket, TOKEN_ATTRIBUTE, ""), created=True)
+    return PortalReceipt(ticket=ticket, token=token, created=True)
 
 
 def _attach(ticket: Ticket, files: list[UploadedFile], robot: User) -> None:

@@ -21,16 +21,19 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def phone_ticket(agent: User, customer: Customer) -> tuple[Ticket, str]:
-    """A ticket an agent opened from a call: it has a status link too."""
+def phone_ticket(
+    agent: User, customer: Customer, django_capture_on_commit_callbacks: Any
+) -> tuple[Ticket, str]:
+    """A ticket an agent opened from a call: it has a status link too (issued on commit)."""
     agent.display_name = "张三丰"
     agent.save(update_fields=["display_name"])
-    ticket, _created = ticket_create(
-        actor=agent,
-        data=TicketInput(
-            type="inquiry", channel="phone", subject="发票抬头怎么改", customer_id=customer.pk
-        ),
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket, _created = ticket_create(
+            actor=agent,
+            data=TicketInput(
+                type="inquiry", channel="phone", subject="发票抬头怎么改", customer_id=customer.pk
+            ),
+        )
     return ticket, getattr(ticket, TOKEN_ATTRIBUTE)
 
 
