@@ -60,3 +60,20 @@ def on_ticket_transitioned(
             partial(notices_send_task, ticket.pk, CustomerNotice.Kind.RESOLVED.value, ""),
             robust=True,
         )
+
+
+def on_customer_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    """A customer's personal data erased (kefu.customers.privacy.subject_erase sets
+    ``erased_at`` once): the names and addresses the portal keeps on their tickets go too,
+    in the same transaction. The tickets, notices' kinds and dates stay (statistics)."""
+    if instance.erased_at is None or not update_fields or "erased_at" not in update_fields:
+        return
+    from kefu.portal.models import TicketRequester
+
+    now = timezone.now()
+    TicketRequester.objects.filter(ticket__customer_id=instance.pk).update(
+        name="", mobile="", email="", company="", ip=None, updated_at=now
+    )
+    CustomerNotice.objects.filter(ticket__customer_id=instance.pk).update(
+        recipient="", body="", updated_at=now
+    )

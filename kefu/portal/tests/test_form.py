@@ -12,9 +12,10 @@ from django.test import Client
 
 from kefu.audit.models import AuditEvent
 from kefu.customers.models import Customer
+from kefu.customers.privacy import subject_erase
 from kefu.desk.models import Ticket, TicketAttachment
 from kefu.org.models import User
-from kefu.portal.models import TicketAccess, TicketRequester
+from kefu.portal.models import CustomerNotice, TicketAccess, TicketRequester
 from kefu.portal.services import ROBOT_USERNAME
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +195,20 @@ def test_oversize_or_refused_file_is_422_and_stores_nothing(
     assert "不支持的文件类型" in response.context["errors"]["files"][0]
     _nothing_stored()
     assert not AuditEvent.objects.filter(object_type="desk.ticket").exists()
+
+
+def test_erasing_the_customer_erases_what_the_portal_kept_of_them(
+    submit: Callable[..., Any], customer: Customer, manager: User
+) -> None:
+    submit(mobile="13812345678", email="lisi@example.com", company="海尔")
+    assert CustomerNotice.objects.exclude(recipient="").count() == 2
+    subject_erase(actor=manager, customer=customer, reason="客户申请删除")
+    requester = TicketRequester.objects.get()
+    assert (requester.name, requester.mobile, requester.email, requester.company) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert requester.ip is None
+    assert not CustomerNotice.objects.exclude(recipient="").exists()

@@ -84,3 +84,12 @@ def test_outsider_cannot_see_or_regenerate_the_link(web_ticket: Ticket, outsider
     assert client.post(f"/support/agent/tickets/{web_ticket.pk}/link/").status_code == 404
     assert TicketAccess.objects.filter(ticket=web_ticket, revoked_at__isnull=False).count() == 0
     assert not AuditEvent.objects.filter(field="portal_link").exists()
+
+
+def test_admin_lists_the_notices_read_only_with_masked_recipients(
+    web_ticket: Ticket, superuser: User
+) -> None:
+    html = _as(superuser).get("/admin/portal/customernotice/").content.decode()
+    assert "139****1111" in html
+    assert "zh***@example.com" in html
+    assert "13900001111" not in html
