@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kefu.desk",
     "kefu.workspace",
     "kefu.mail",
+    "kefu.portal",
     "kefu.api",
     "kefu.web",
 ]
@@ -270,6 +271,18 @@ EMAIL_USE_TLS = env_bool("KEFU_EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("KEFU_EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("KEFU_EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = MAIL_FROM
+
+# Customer portal (kefu.portal): the public form at /support/ and the status links.
+# COMPANY_NAME signs the customer's SMS and mail; PORTAL_URL is where customers reach this
+# server (the links in SMS and mail are built on it); PORTAL_RATE limits the form and replies
+# per client address ("5/h", "20/d", "10/15m"); SMS_BACKEND is console, file, locmem or a
+# dotted path; NOTICE_CHANNELS says which of sms, email the customer notices use.
+COMPANY_NAME = env_str("KEFU_COMPANY_NAME", "客服中心")
+PORTAL_URL = env_str("KEFU_PORTAL_URL", "http://127.0.0.1:8000")
+PORTAL_RATE = env_str("KEFU_PORTAL_RATE", "5/h")
+SMS_BACKEND = env_str("KEFU_SMS_BACKEND", "console")
+SMS_FILE_PATH = env_str("KEFU_SMS_FILE_PATH", str(VAR_DIR / "sms"))
+NOTICE_CHANNELS = env_list("KEFU_NOTICE_CHANNELS", ["sms", "email"])
 
 LOGGING = {
     "version": 1,

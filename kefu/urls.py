@@ -42,5 +42,6 @@ urlpatterns = [
     path("sla/", include("kefu.sla.urls")),
     path("calls/", include("kefu.calls.urls")),
     path("mail/", include("kefu.mail.urls")),
+    path("support/", include("kefu.portal.urls")),
     path("", include("kefu.web.urls")),
 ]

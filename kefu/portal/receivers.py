@@ -1,0 +1,79 @@
+"""What the portal does when the desk creates or moves a ticket (kefu.desk.signals)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from kefu.desk.models import Ticket
+from kefu.desk.workflow import machine_for
+from kefu.portal.models import CustomerNotice
+
+# A ticket recorded long after the fact (the demo seeder's year, an import) gets no message:
+# telling a customer today that last spring's ticket was registered helps nobody.
+NOTICE_STALE_AFTER = timedelta(hours=24)
+
+
+def _stale(moment: datetime | None) -> bool:
+    return moment is not None and timezone.now() - moment > NOTICE_STALE_AFTER
+
+
+def on_ticket_created(sender: Any, ticket: Ticket, actor: Any = None, **kwargs: Any) -> None:
+    """Every ticket, whatever its channel, gets a status link and the "registered" notice
+    carrying it, right after the create commits.
+
+    Not inside the create's transaction: creating a ticket is the API's hot path and the desk
+    holds it to a fixed query budget. The public form issues its link inside its own
+    transaction (it shows it on the thank-you page) and leaves it on the ticket object, where
+    this finds it. ``robust``: a failure here is logged and never turns the committed create
+    into an error."""
+    transaction.on_commit(partial(_after_create, ticket), robust=True)
+
+
+def _after_create(ticket: Ticket) -> None:
+    from kefu.portal.services import TOKEN_ATTRIBUTE, access_issue
+    from kefu.portal.tasks import notices_send_task
+
+    token = getattr(ticket, TOKEN_ATTRIBUTE, "")
+    if not token:
+        with transaction.atomic():
+            token, _revoked = access_issue(ticket=ticket)
+        setattr(ticket, TOKEN_ATTRIBUTE, token)
+    if not _stale(ticket.created_at):
+        notices_send_task(ticket.pk, CustomerNotice.Kind.REGISTERED.value, token)
+
+
+def on_ticket_transitioned(
+    sender: Any, ticket: Ticket, source: str, to: str, **kwargs: Any
+) -> None:
+    """The status entered the lifecycle's resolved set: tell the customer (once per ticket:
+    a reopened and re-resolved ticket is not announced again)."""
+    from kefu.portal.tasks import notices_send_task
+
+    resolved = machine_for(ticket.type).resolved
+    if to in resolved and source not in resolved and not _stale(ticket.resolved_at):
+        transaction.on_commit(
+            partial(notices_send_task, ticket.pk, CustomerNotice.Kind.RESOLVED.value, ""),
+            robust=True,
+        )
+
+
+def on_customer_saved(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    """A customer's personal data erased (kefu.customers.privacy.subject_erase sets
+    ``erased_at`` once): the names and addresses the portal keeps on their tickets go too,
+    in the same transaction. The tickets, notices' kinds and dates stay (statistics)."""
+    if instance.erased_at is None or not update_fields or "erased_at" not in update_fields:
+        return
+    from kefu.portal.models import TicketRequester
+
+    now = timezone.now()
+    TicketRequester.objects.filter(ticket__customer_id=instance.pk).update(
+        name="", mobile="", email="", company="", ip=None, updated_at=now
+    )
+    CustomerNotice.objects.filter(ticket__customer_id=instance.pk).update(
+        recipient="", body="", updated_at=now
+    )
