@@ -9,7 +9,7 @@ must be refused.
 
 It runs over HTTP against pytest-django's live_server, so each request commits on its own as in
 production, on SQLite and on PostgreSQL alike. Bounded (max examples per operation, fixed seed,
-deterministic generation) so each persona finishes in well under a minute.
+deterministic generation; the coverage phase for one persona) so the suite stays fast.
 
 (Schemathesis' own pytest integration, ``schemathesis.pytest.from_fixture``, does not work with
 pytest 9.2, so the test drives Schemathesis' engine, the one behind ``st run``, directly.)
@@ -37,7 +37,7 @@ from kefu.org.models import User
 # Examples per operation and phase. 100 took 130 s per persona on PostgreSQL once the API had
 # ~50 operations (the whole suite must stay under 5 minutes); 40 still finds the known traps
 # (64-bit ids, NUL bytes, lax booleans and dates), each reproduced by a fixed seed.
-MAX_EXAMPLES = 40
+MAX_EXAMPLES = 20
 SEED = 20250101
 CHECKS = (
     "not_a_server_error",
@@ -139,7 +139,13 @@ def test_every_answer_is_documented(
                 "deterministic": True,
                 "database": "none",
             },
-            "phases": {"stateful": {"enabled": False}},
+            # The coverage phase (every boundary, missing and wrong-typed field of every
+            # operation) runs as the manager, who passes the permission checks and so reaches
+            # the validation; the agent persona checks scoping with examples and random cases.
+            "phases": {
+                "stateful": {"enabled": False},
+                "coverage": {"enabled": api_user.username == "fuzz-manager"},
+            },
             "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
         }
     )
