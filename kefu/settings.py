@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kefu.calls",
     "kefu.routing",
     "kefu.desk",
+    "kefu.dispatch",
     "kefu.api",
     "kefu.web",
 ]
@@ -240,6 +241,11 @@ TICKET_ATTACHMENT_TYPES = env_list(
 )
 TICKET_APPROVAL_SUPERVISOR_LIMIT = env_int("KEFU_TICKET_APPROVAL_SUPERVISOR_LIMIT", 2_000)
 TICKET_APPROVAL_MANAGER_LIMIT = env_int("KEFU_TICKET_APPROVAL_MANAGER_LIMIT", 20_000)
+
+# Work orders to other departments (派工单): the default deadline in working days on the
+# ticket team's calendar and hours, and how many hours before it an order shows as due soon.
+WORKORDER_DEADLINE_WORKDAYS = env_int("KEFU_WORKORDER_DEADLINE_WORKDAYS", 2)
+WORKORDER_DUE_SOON_HOURS = env_int("KEFU_WORKORDER_DUE_SOON_HOURS", 4)
 
 LOGGING = {
     "version": 1,

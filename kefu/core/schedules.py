@@ -8,6 +8,7 @@ systemd can run it instead of the Huey worker.
 | tiering.tiers_recompute      | daily 02:30   | recompute customer tiers (with hysteresis)      |
 | desk.tickets_sla_check       | every minute  | SLA warn at 80 %, breach → supervisor, 2× → mgr |
 | desk.tickets_retier          | daily 02:45   | open tickets take their customer's new tier SLA |
+| dispatch.workorders_overdue  | every 5 min   | announce each overdue work order once           |
 """
 
 from __future__ import annotations
@@ -19,3 +20,4 @@ TIERS_RECOMPUTE = crontab(hour="2", minute="30")  # kefu recompute_tiers
 CREDIT_EVALUATE = crontab(hour="2", minute="10")  # kefu evaluate_credit (before tiering)
 TICKETS_SLA_CHECK = crontab(minute="*")  # kefu check_ticket_sla
 TICKETS_RETIER = crontab(hour="2", minute="45")  # after the tier recompute
+WORKORDERS_OVERDUE_CHECK = crontab(minute="*/5")  # kefu check_workorders_overdue
