@@ -15,10 +15,10 @@ from kefu.api.errors import error_body
 from kefu.api.schemas import ERRORS, ErrorOut, Id
 from kefu.core.exceptions import ApplicationError
 from kefu.desk.access import ticket_get_for_user
+from kefu.desk.schemas import TransitionErrorOut
 from kefu.dispatch.access import workorder_get_for_user, workorder_roles
 from kefu.dispatch.models import WorkOrder
 from kefu.dispatch.schemas import (
-    TransitionErrorOut,
     WorkOrderCreateIn,
     WorkOrderDetailOut,
     WorkOrderListOut,

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from kefu.api.pagination import PageQuery
 from kefu.api.schemas import Id, InputSchema, Text
+from kefu.desk.schemas import AllowedOut, Ref
 from kefu.dispatch.models import WorkOrder
 
 _STATUSES = "、".join(f"{value}（{label}）" for value, label in WorkOrder.Status.choices)
@@ -44,11 +45,6 @@ class WorkOrderListQuery(PageQuery):
     )
 
 
-class Ref(Schema):
-    id: int
-    name: str
-
-
 class WorkOrderEventOut(Schema):
     from_status: str
     to_status: str
@@ -56,11 +52,6 @@ class WorkOrderEventOut(Schema):
     note: str
     actor: Ref | None
     created_at: datetime
-
-
-class AllowedOut(Schema):
-    to: str
-    label: str
 
 
 class WorkOrderOut(Schema):
@@ -97,14 +88,3 @@ class WorkOrderDetailOut(WorkOrderOut):
 class WorkOrderListOut(Schema):
     items: list[WorkOrderOut]
     count: int
-
-
-class TransitionErrorBody(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]] = {}
-    allowed: list[str] = Field([], description="当前可转到的状态")
-
-
-class TransitionErrorOut(Schema):
-    error: TransitionErrorBody

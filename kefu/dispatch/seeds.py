@@ -15,6 +15,7 @@ from django.utils import timezone
 from kefu.core.seeding import SeedContext
 from kefu.desk.models import Ticket
 from kefu.desk.workflow import OPEN_STATUSES
+from kefu.dispatch.access import is_desk, sees_ticket
 from kefu.dispatch.models import WorkOrder
 from kefu.dispatch.services import (
     ticket_dispatch_refusal,
@@ -48,6 +49,14 @@ def _member(staff: dict[str, User], department: Department) -> User | None:
     return None
 
 
+def _desk_actor(ticket: Ticket, desk: list[User]) -> User | None:
+    """Who dispatches: the ticket's assignee, else the first of the desk who sees it."""
+    for user in (ticket.assignee, *desk):
+        if user is not None and is_desk(user) and sees_ticket(user, ticket):
+            return user
+    return None
+
+
 @transaction.atomic
 def _seed_demo(ctx: SeedContext) -> None:
     if WorkOrder.objects.exists():
@@ -66,13 +75,13 @@ def _seed_demo(ctx: SeedContext) -> None:
         .order_by("-created_at")[: DEMO_COUNT * 3]
         if ticket_dispatch_refusal(ticket) is None
     ]
-    desk = staff.get("agent")
+    desk = [staff[name] for name in ("agent", "agent2", "supervisor", "manager") if name in staff]
     kinds: Counter[str] = Counter()
     for index, ticket in enumerate(tickets[:DEMO_COUNT]):
         code, asks = _WORK[ticket.type]
         department = departments.get(code)
-        actor = ticket.assignee or desk
-        if department is None or actor is None or not actor.has_perm("desk.change_ticket"):
+        actor = _desk_actor(ticket, desk)
+        if department is None or actor is None:
             continue
         member = _member(staff, department)
         plan = _PLAN[index % len(_PLAN)]
