@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.core.exceptions import ApplicationError
@@ -52,12 +53,12 @@ from kefu.org.models import Department, User
 
 PAGE_SIZE = 50
 INBOX_TABS = (
-    ("open", _("待办")),
-    ("dispatched", _("待接单")),
-    ("accepted", _("处理中")),
-    ("completed", _("已完成")),
-    ("returned", _("已退回")),
-    ("all", _("全部")),
+    ("open", gettext_lazy("待办")),
+    ("dispatched", gettext_lazy("待接单")),
+    ("accepted", gettext_lazy("处理中")),
+    ("completed", gettext_lazy("已完成")),
+    ("returned", gettext_lazy("已退回")),
+    ("all", gettext_lazy("全部")),
 )
 
 

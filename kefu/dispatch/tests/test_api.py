@@ -187,3 +187,33 @@ def test_scope_outsiders_get_404_and_departments_see_their_own(
     ]
     assert api_as(salesman).get(f"/api/v1/work-orders/{order.pk}").status_code == 404
     assert api_as(None).get("/api/v1/work-orders").status_code == 401
+
+
+@pytest.mark.django_db
+def test_the_list_costs_the_same_queries_for_more_orders(
+    api_as: Callable[..., Any],
+    supervisor: User,
+    engineer: User,
+    dispatch: Callable[..., WorkOrder],
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kefu.dispatch.services import workorder_transition
+
+    client = api_as(supervisor)
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get("/api/v1/work-orders", page_size=100)
+        assert answer.status_code == 200
+        return len(queries)
+
+    for _ in range(2):
+        workorder_transition(actor=engineer, work_order=dispatch(), to="accepted")
+    cost()  # warm the permission and scope caches
+    few = cost()
+    for _ in range(6):
+        workorder_transition(actor=engineer, work_order=dispatch(), to="accepted")
+    assert cost() == few
+    assert few <= 6
