@@ -141,7 +141,7 @@ def ticket_dispatch_refusal(ticket: Ticket) -> str | None:
     if ticket.merged_into_id:
         return _("工单 %(number)s 已合并到其他工单，不能派工。") % {"number": ticket.number}
     if ticket.status in machine.resolved or ticket.status in machine.final:
-        return _("工单 %(number)s 已“%(status)s”，不能派工；如需继续处理请先重开。") % {
+        return _("工单 %(number)s 当前状态为“%(status)s”，不能派工；如需继续处理请先重开。") % {
             "number": ticket.number,
             "status": ticket.get_status_display(),
         }

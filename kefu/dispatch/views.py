@@ -84,10 +84,15 @@ def _local_input(moment: Any) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%dT%H:%M}"
 
 
-def order_actions(order: WorkOrder, roles: frozenset[str]) -> list[dict[str, Any]]:
-    """The buttons (with the inputs each step needs) this user has on the order."""
+def order_actions(
+    order: WorkOrder, roles: frozenset[str], *, ticket_open: bool = True
+) -> list[dict[str, Any]]:
+    """The buttons (with the inputs each step needs) this user has on the order; no
+    re-dispatch while the ticket takes no work (resolved, closed, merged)."""
     return [
-        {"to": to, "label": str(ACTION_LABELS[to])} for to in allowed_targets(order.status, roles)
+        {"to": to, "label": str(ACTION_LABELS[to])}
+        for to in allowed_targets(order.status, roles)
+        if ticket_open or to != WorkOrder.Status.DISPATCHED
     ]
 
 
@@ -107,11 +112,16 @@ def ticket_panel_context(ticket: Ticket, user: User) -> dict[str, Any] | None:
     if not user.has_perm("desk.view_ticket"):
         return None
     orders = list(ticket_workorders(ticket))
+    refusal = ticket_dispatch_refusal(ticket)
     rows = [
-        {"order": order, "actions": order_actions(order, _roles_seen_from_ticket(user, order))}
+        {
+            "order": order,
+            "actions": order_actions(
+                order, _roles_seen_from_ticket(user, order), ticket_open=refusal is None
+            ),
+        }
         for order in orders
     ]
-    refusal = ticket_dispatch_refusal(ticket)
     can_dispatch = is_desk(user) and refusal is None
     context: dict[str, Any] = {
         "rows": rows,
@@ -213,7 +223,9 @@ def detail_view(request: HttpRequest, work_order_id: int) -> HttpResponse:
     context = {
         "order": order,
         "events": order.events.select_related("actor", "department"),
-        "actions": order_actions(order, roles),
+        "actions": order_actions(
+            order, roles, ticket_open=ticket_dispatch_refusal(order.ticket) is None
+        ),
         "departments": Department.objects.order_by("id") if DESK in roles else [],
         "default_deadline": _local_input(
             workorder_default_deadline(ticket=order.ticket, now=timezone.now())

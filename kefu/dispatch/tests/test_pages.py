@@ -178,3 +178,23 @@ def test_outsiders_get_404_and_no_rights_403(
     # staff who do not work tickets go to their department's inbox
     assert _client(auditor).get("/workorders/")["Location"] == "/workorders/inbox/"
     assert Client().get("/workorders/").status_code == 302  # to the login page
+
+
+@pytest.mark.django_db
+def test_a_resolved_ticket_shows_its_orders_but_takes_no_more_work(
+    agent: User, engineer: User, ticket: Ticket, dispatch: Callable[..., WorkOrder]
+) -> None:
+    from kefu.desk.services import ticket_transition
+    from kefu.dispatch.services import workorder_transition
+
+    order = dispatch()
+    workorder_transition(actor=engineer, work_order=order, to="returned", note="不归我们")
+    ticket_transition(actor=agent, ticket=ticket, to="in_progress")
+    ticket_transition(actor=agent, ticket=ticket, to="resolved", note="电话指导解决")
+    html = _client(agent).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert order.number in html
+    assert "不归我们" in html
+    assert 'data-testid="dispatch-form"' not in html
+    assert "不能派工" in html
+    assert 'data-action="dispatched"' not in html
+    assert 'data-action="cancelled"' in html
