@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kefu.workspace",
     "kefu.mail",
     "kefu.portal",
+    "kefu.dispatch",
     "kefu.api",
     "kefu.web",
 ]
@@ -283,6 +284,11 @@ PORTAL_RATE = env_str("KEFU_PORTAL_RATE", "5/h")
 SMS_BACKEND = env_str("KEFU_SMS_BACKEND", "console")
 SMS_FILE_PATH = env_str("KEFU_SMS_FILE_PATH", str(VAR_DIR / "sms"))
 NOTICE_CHANNELS = env_list("KEFU_NOTICE_CHANNELS", ["sms", "email"])
+
+# Work orders to other departments (派工单): the default deadline in working days on the
+# ticket team's calendar and hours, and how many hours before it an order shows as due soon.
+WORKORDER_DEADLINE_WORKDAYS = env_int("KEFU_WORKORDER_DEADLINE_WORKDAYS", 2)
+WORKORDER_DUE_SOON_HOURS = env_int("KEFU_WORKORDER_DUE_SOON_HOURS", 4)
 
 LOGGING = {
     "version": 1,
