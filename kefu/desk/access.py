@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kefu.core.exceptions import Forbidden, NotFound
+from kefu.customers.models import Customer
 from kefu.desk.models import Ticket, TicketAttachment
 from kefu.org.access import user_scope
 from kefu.org.models import User
@@ -25,12 +26,14 @@ def ticket_scope_filter(user: User | AnonymousUser) -> Q | None:
     )
     if scope.all:
         return None
-    visible = Q(team_id__in=scope.team_ids) | Q(customer__serving_team_id__in=scope.team_ids)
+    # Every term is a column of the ticket (customer_team is the customer's serving team, kept
+    # in step), or a small subquery: no join to the customers for each ticket row.
+    visible = Q(team_id__in=scope.team_ids) | Q(customer_team_id__in=scope.team_ids)
     if scope.user_id is not None:
         visible |= (
             Q(assignee_id=scope.user_id)
             | Q(created_by_id=scope.user_id)
-            | Q(customer__owner_id=scope.user_id)
+            | Q(customer_id__in=Customer.objects.filter(owner_id=scope.user_id).values("id"))
         )
     return visible
 

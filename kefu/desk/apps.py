@@ -14,6 +14,28 @@ def _retier_on_pin(sender: Any, instance: Any, created: bool, **kwargs: Any) -> 
         tickets_retier(customer=instance.customer)
 
 
+def _follow_customer_team(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A customer moved to another serving team: their tickets' copy of it follows (the desk's
+    scope reads the copy). One indexed UPDATE that touches no row when nothing moved."""
+    if created or kwargs.get("raw"):
+        return
+    update_fields = kwargs.get("update_fields")
+    # (a deferred instance saves with update_fields by attribute name: serving_team_id)
+    if update_fields is not None and not {"serving_team", "serving_team_id"} & set(update_fields):
+        return
+    from django.db.models import Q
+
+    from kefu.desk.models import Ticket
+
+    team_id = instance.serving_team_id
+    stale = (
+        Q(customer_team__isnull=False)
+        if team_id is None
+        else (Q(customer_team__isnull=True) | ~Q(customer_team_id=team_id))
+    )
+    Ticket.objects.filter(stale, customer_id=instance.pk).update(customer_team_id=team_id)
+
+
 class DeskConfig(AppConfig):
     name = "kefu.desk"
     label = "desk"
@@ -46,6 +68,11 @@ class DeskConfig(AppConfig):
 
         register_load_counter(open_tickets_per_agent)
         register_ticket_maker(ticket_from_call)
+        post_save.connect(
+            _follow_customer_team,
+            sender="customers.Customer",
+            dispatch_uid="desk-follow-customer-team",
+        )
         post_save.connect(
             _retier_on_pin, sender="tiering.TierChange", dispatch_uid="desk-retier-on-change"
         )

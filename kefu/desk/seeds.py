@@ -369,7 +369,12 @@ def _seed_demo(ctx: SeedContext) -> None:
 
 
 def _large_rows(
-    rng: random.Random, customer_ids: list[int], start: dt.date, days: int, counters: Counter[str]
+    rng: random.Random,
+    customer_ids: list[int],
+    customer_team: dict[int, int | None],
+    start: dt.date,
+    days: int,
+    counters: Counter[str],
 ) -> Iterator[tuple[dict[str, Any], str]]:
     """Row dicts for fast_insert. Closed tickets (all but the last three days') take due times
     from the targets on a 7x24 clock and skip the model entirely: a model instance per row
@@ -401,13 +406,17 @@ def _large_rows(
         key = f"{day:%Y%m%d}"
         counters[key] += 1
         subject = rng.choice(SUBJECTS[ticket_type])
+        customer_id = rng.choice(customer_ids)
         row: dict[str, Any] = {
             "number": f"GD{key}-{counters[key]:06d}",
             "type": ticket_type,
             "channel": rng.choices(channels, weights=channel_weights)[0],
             "priority": priority,
             "subject": subject,
-            "customer_id": rng.choice(customer_ids),
+            "customer_id": customer_id,
+            # as ticket_create does without a routing rule: the customer's serving team
+            "team_id": customer_team[customer_id],
+            "customer_team_id": customer_team[customer_id],
             "created_at": adapt(created),
             "updated_at": adapt(created),
         }
@@ -446,6 +455,9 @@ def _seed_large(ctx: SeedContext) -> None:
         ctx.out("  no customers for large tickets")
         return
     rng = random.Random(ctx.seed * 31 + 5)  # noqa: S311 (demo data)
+    customer_team: dict[int, int | None] = dict(
+        Customer.objects.values_list("id", "serving_team_id")
+    )
     today = timezone.localdate()
     days = 730
     start = today - dt.timedelta(days=days - 1)
@@ -462,7 +474,9 @@ def _seed_large(ctx: SeedContext) -> None:
         with transaction.atomic():
             rows: list[dict[str, Any]] = []
             subjects: list[str] = []
-            for row, subject in _large_rows(rng, customer_ids, start, days, counters):
+            for row, subject in _large_rows(
+                rng, customer_ids, customer_team, start, days, counters
+            ):
                 rows.append(row)
                 subjects.append(subject)
                 if len(rows) >= LARGE_CHUNK:

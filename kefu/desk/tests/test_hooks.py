@@ -125,3 +125,33 @@ def test_a_registered_panel_shows_on_the_ticket_page_only_when_its_context_allow
         assert f"探针面板 {ticket.number}" in client.get(f"/tickets/{ticket.pk}/").content.decode()
     finally:
         _panels.pop("probe")
+
+
+@pytest.mark.django_db
+def test_tickets_follow_their_customer_to_another_serving_team(
+    agent: User,
+    make_user: Callable[..., User],
+    org: dict[str, Any],
+    open_ticket: Callable[..., Ticket],
+) -> None:
+    from kefu.desk.access import tickets_for_user
+
+    creator = make_user("mgr-x", "manager")
+    # routed to team B by a manager; the customer is team A's
+    ticket = open_ticket(team_id=org["team_b"].pk, actor=creator)
+    other = make_user("agent-c", "agent", teams=("team_b",))
+    third = make_user("agent-d", "agent", teams=())
+    assert ticket.customer_team_id == org["team_a"].pk
+    assert tickets_for_user(agent).filter(pk=ticket.pk).exists()  # the customer's team
+    customer = ticket.customer
+    assert customer is not None
+    customer.serving_team = None
+    customer.save()
+    ticket.refresh_from_db()
+    assert ticket.customer_team_id is None
+    assert not tickets_for_user(agent).filter(pk=ticket.pk).exists()
+    assert tickets_for_user(other).filter(pk=ticket.pk).exists()  # the ticket's own team
+    customer.serving_team = org["team_a"]
+    customer.save(update_fields=["serving_team"])
+    assert tickets_for_user(agent).filter(pk=ticket.pk).exists()
+    assert not tickets_for_user(third).filter(pk=ticket.pk).exists()
