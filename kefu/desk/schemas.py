@@ -194,7 +194,7 @@ class TicketDetailOut(TicketOut):
 
 class TicketListOut(Schema):
     items: list[TicketOut]
-    count: int = Field(description="符合条件的工单数（超过 10000 时为 10001）")
+    count: int = Field(description="符合条件的工单数（超过 1000 时为 1001，即“1000+”）")
 
 
 class TransitionErrorBody(Schema):

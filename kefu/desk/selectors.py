@@ -22,7 +22,7 @@ from kefu.desk.services import subject_grams
 from kefu.desk.workflow import OPEN_STATUSES
 from kefu.org.models import Membership, User
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000  # a list says "1000+" beyond: counting 10,000 rows cost 80 ms at 1M tickets
 _NUMBER = re.compile(r"^GD\d{8}-\d{6,7}$", re.IGNORECASE)
 _DAY = re.compile(r"^GD\d{8}-?$", re.IGNORECASE)
 
