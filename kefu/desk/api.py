@@ -26,7 +26,13 @@ from kefu.desk.schemas import (
     TransitionErrorOut,
     TransitionIn,
 )
-from kefu.desk.selectors import QUEUES, TicketFilters, capped_count, ticket_list
+from kefu.desk.selectors import (
+    QUEUES,
+    TicketFilters,
+    capped_count,
+    list_count_cap,
+    ticket_list,
+)
 from kefu.desk.services import (
     StepFields,
     TicketInput,
@@ -191,7 +197,7 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
     if filters.page == 1 and filters.before_id is None and len(page) < filters.page_size:
         count = len(page)
     else:
-        count = capped_count(tickets)
+        count = capped_count(tickets, list_count_cap(filters.q))
     return {"items": [ticket_out(ticket) for ticket in page], "count": count}
 
 

@@ -194,7 +194,10 @@ class TicketDetailOut(TicketOut):
 
 class TicketListOut(Schema):
     items: list[TicketOut]
-    count: int = Field(description="符合条件的工单数（超过 1000 时为 1001，即“1000+”）")
+    count: int = Field(
+        description="符合条件的工单数（超过 1000 时为 1001，即“1000+”；"
+        "按关键词搜索时超过 100 即为 101）"
+    )
 
 
 class TransitionErrorBody(Schema):

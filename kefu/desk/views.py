@@ -25,6 +25,7 @@ from kefu.desk.selectors import (
     QUEUES,
     TicketFilters,
     capped_count,
+    list_count_cap,
     queue_counts,
     ticket_list,
     ticket_timeline_entries,
@@ -136,7 +137,8 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         "page_number": page_number,
         "count": len(rows)
         if page_number == 1 and len(rows) <= PAGE_SIZE
-        else capped_count(tickets),
+        else capped_count(tickets, list_count_cap(q)),
+        "count_cap": list_count_cap(q),
         "queue": queue,
         "q": q,
         "filters": filters,
