@@ -20,6 +20,7 @@ from datetime import timedelta
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage, get_connection
@@ -263,6 +264,16 @@ def _sender_belongs(ticket: Ticket, address: str) -> bool:
         return True
     if OutboundMail.objects.filter(ticket=ticket, to_address__iexact=address).exists():
         return True
+    if apps.is_installed("kefu.portal"):
+        # the web form's submitter, or the address the registered/resolved notice went to
+        from kefu.portal.models import CustomerNotice, TicketRequester
+
+        if TicketRequester.objects.filter(ticket=ticket, email__iexact=address).exists():
+            return True
+        if CustomerNotice.objects.filter(
+            ticket=ticket, channel=CustomerNotice.Channel.EMAIL, recipient__iexact=address
+        ).exists():
+            return True
     return ticket.customer_id is not None and (
         Contact.objects.filter(customer_id=ticket.customer_id, email__iexact=address).exists()
     )

@@ -254,3 +254,23 @@ def test_an_unreachable_server_is_recorded_and_the_command_reports_it(
     settings.MAIL_IMAP_HOST = ""
     call_command("mail_fetch")
     assert "fetching is off" in capsys.readouterr().out
+
+
+def test_a_web_form_submitter_s_mail_reply_threads_onto_their_ticket(imap: ImapServer) -> None:
+    from kefu.portal.services import PortalRequest, portal_submit
+
+    receipt = portal_submit(
+        data=PortalRequest(
+            type="repair",
+            name="王先生",
+            email="wang@newcomer.cn",
+            subject="热水器不出热水",
+            description="昨天开始的。",
+        )
+    )
+    ticket = receipt.ticket
+    assert ticket.customer_id is None
+    subject = f"回复：热水器不出热水 [{ticket.number}]"
+    deliver_and_fetch(imap, make_mail(subject=subject, sender="wang@newcomer.cn", body="还是不行"))
+    assert Ticket.objects.count() == 1
+    assert ticket.comments.filter(from_customer=True, body="还是不行").exists()
