@@ -476,7 +476,9 @@ class TicketComment(models.Model):
     public = models.BooleanField(_("回复客户"), default=False)
     # The customer wrote it (web portal, email, SMS): author is then empty.
     from_customer = models.BooleanField(_("客户来信"), default=False)
-    via = models.CharField(_("来源渠道"), max_length=16, blank=True, default="")
+    via = models.CharField(
+        _("来源渠道"), max_length=16, blank=True, default="", choices=Ticket.Channel.choices
+    )
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
@@ -537,6 +539,8 @@ class Notification(models.Model):
         APPROVAL = "approval", _("待审批")
         ASSIGNED = "assigned", _("分派给您")
         CUSTOMER_REPLY = "customer_reply", _("客户回复")
+        WORK_ORDER = "work_order", _("派工单")
+        WORK_ORDER_OVERDUE = "work_order_overdue", _("派工单逾期")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -296,7 +296,7 @@ def _dispatch(
         order,
         desk=False,
         department=True,
-        kind=Notification.Kind.ASSIGNED,
+        kind=Notification.Kind.WORK_ORDER,
         message=_("新派工单 %(number)s（工单 %(ticket)s）：%(text)s，%(deadline)s 前完成。")
         % {
             "number": order.number,
@@ -443,12 +443,12 @@ def _after_transition(order: WorkOrder, *, source: str, to: str, actor: User, no
     if to == St.RETURNED:
         message = _("派工单 %(number)s（工单 %(ticket)s）被%(department)s退回：%(note)s") % values
         _notify(
-            order, desk=True, department=False, kind=Notification.Kind.ASSIGNED, message=message
+            order, desk=True, department=False, kind=Notification.Kind.WORK_ORDER, message=message
         )
     elif to == St.COMPLETED:
         message = _("派工单 %(number)s（工单 %(ticket)s）已由%(department)s完成：%(note)s") % values
         _notify(
-            order, desk=True, department=False, kind=Notification.Kind.ASSIGNED, message=message
+            order, desk=True, department=False, kind=Notification.Kind.WORK_ORDER, message=message
         )
     elif to == St.DISPATCHED:
         values["deadline"] = f"{timezone.localtime(order.deadline):%Y-%m-%d %H:%M}"
@@ -460,7 +460,7 @@ def _after_transition(order: WorkOrder, *, source: str, to: str, actor: User, no
             order,
             desk=False,
             department=True,
-            kind=Notification.Kind.ASSIGNED,
+            kind=Notification.Kind.WORK_ORDER,
             message=message,
             exclude=actor,
         )
@@ -470,7 +470,7 @@ def _after_transition(order: WorkOrder, *, source: str, to: str, actor: User, no
             order,
             desk=False,
             department=True,
-            kind=Notification.Kind.ASSIGNED,
+            kind=Notification.Kind.WORK_ORDER,
             message=message,
             exclude=actor,
         )
@@ -522,7 +522,13 @@ def _overdue_announce(pk: int, now: datetime) -> int:
         "status": status_label(order.status),
     }
     # The bell has no kind of its own for work orders; "已超时" (overdue) is what this is.
-    _notify(order, desk=True, department=True, kind=Notification.Kind.SLA_BREACH, message=message)
+    _notify(
+        order,
+        desk=True,
+        department=True,
+        kind=Notification.Kind.WORK_ORDER_OVERDUE,
+        message=message,
+    )
     audit_record(
         actor=None,
         action=AuditEvent.Action.UPDATE,

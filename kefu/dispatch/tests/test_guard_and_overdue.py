@@ -107,7 +107,7 @@ def test_an_overdue_order_is_announced_once(
     ]
     assert notices.get(user=agent).ticket_id == order.ticket_id
     assert notices.get(user=colleague).ticket_id is None
-    assert all(n.kind == Notification.Kind.SLA_BREACH for n in notices)
+    assert all(n.kind == Notification.Kind.WORK_ORDER_OVERDUE for n in notices)
     assert "已逾期" in notices[0].message
     assert not Notification.objects.filter(message__contains=not_late.number).exists()
     assert not Notification.objects.filter(message__contains=done.number).exists()

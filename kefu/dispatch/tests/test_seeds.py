@@ -47,7 +47,7 @@ def test_demo_work_orders_cover_every_state_and_are_not_added_twice(
     overdue = WorkOrder.objects.filter(status__in=("dispatched", "accepted"), deadline__lt=now)
     assert overdue.exists()
     assert all(order.overdue_notified_at for order in overdue)
-    assert Notification.objects.filter(user=engineer, kind="sla_breach").exists()
+    assert Notification.objects.filter(user=engineer, kind="work_order_overdue").exists()
     for order in WorkOrder.objects.all():
         times = [event.created_at for event in order.events.all()]
         assert times == sorted(times)
