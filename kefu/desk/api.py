@@ -60,6 +60,44 @@ def _ref(obj: Any) -> dict[str, Any] | None:
     return {"id": obj.pk, "name": str(getattr(obj, "name", obj))}
 
 
+# What ticket_out reads: a list loads these columns only (a ticket row has ~60, its customer
+# ~40; building full instances for 25 rows was a third of the list's time at 1M tickets).
+LIST_COLUMNS = (
+    "id",
+    "number",
+    "type",
+    "channel",
+    "priority",
+    "status",
+    "subject",
+    "customer_id",
+    "customer__name",
+    "contact_id",
+    "order_id",
+    "asset_id",
+    "assignee_id",
+    "assignee__display_name",
+    "assignee__username",
+    "team_id",
+    "team__name",
+    "tier",
+    "first_response_due",
+    "resolution_due",
+    "close_due",
+    "first_responded_at",
+    "resolved_at",
+    "closed_at",
+    "paused_at",
+    "sla_breached",
+    "response_breached",
+    "resolution_breached",
+    "reopen_count",
+    "parent_id",
+    "created_at",
+    "updated_at",
+)
+
+
 def ticket_out(ticket: Ticket) -> dict[str, Any]:
     return {
         "id": ticket.pk,
@@ -189,11 +227,12 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
             q=filters.q,
         ),
     )
+    rows = tickets.only(*LIST_COLUMNS)
     if filters.before_id is not None:
-        page = list(tickets.filter(id__lt=filters.before_id)[: filters.page_size])
+        page = list(rows.filter(id__lt=filters.before_id)[: filters.page_size])
     else:
         offset = (filters.page - 1) * filters.page_size
-        page = list(tickets[offset : offset + filters.page_size])
+        page = list(rows[offset : offset + filters.page_size])
     if filters.page == 1 and filters.before_id is None and len(page) < filters.page_size:
         count = len(page)
     else:

@@ -269,3 +269,25 @@ def test_the_list_costs_the_same_queries_for_few_or_many_tickets(
     assert len(answer.json()["items"]) == 5
     # one more for the (capped) count once the page is full; none per row
     assert len(many.captured_queries) <= len(few.captured_queries) + 1
+
+
+def test_a_list_page_costs_the_same_few_queries_whatever_its_length(
+    api_as: Callable[..., Any],
+    agent: User,
+    customer: Customer,
+    open_ticket: Callable[..., Any],
+    django_assert_max_num_queries: Any,
+) -> None:
+    for number in range(12):
+        open_ticket(subject=f"空调故障第{number}次", assignee_id=agent.pk)
+    client = api_as(agent)
+    with django_assert_max_num_queries(4):
+        answer = client.get("/api/v1/tickets?page_size=10")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["count"] == 12
+    first = body["items"][0]
+    assert first["customer"] == {"id": customer.pk, "name": customer.name}
+    assert first["assignee"]["id"] == agent.pk
+    assert first["team"]["name"]
+    assert first["resolution_due"]
