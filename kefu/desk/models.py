@@ -445,6 +445,14 @@ class TicketApproval(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.stage} {self.role}"
 
+    @property
+    def role_label(self) -> str:
+        """The role the approver signed as, in words (客服主管), for the ticket page."""
+        from kefu.desk.workflow import ROLE_LABELS
+
+        label = ROLE_LABELS.get(self.role)
+        return str(label) if label is not None else self.role
+
 
 class TicketComment(models.Model):
     """An internal note (staff only) or a public reply (the customer sees it)."""
@@ -473,6 +481,15 @@ class TicketComment(models.Model):
 
     def __str__(self) -> str:
         return self.body[:40]
+
+    @property
+    def via_label(self) -> str:
+        """The channel a customer's own reply came through (邮件, 网页表单 …), for the
+        timeline."""
+        try:
+            return str(Ticket.Channel(self.via).label)
+        except ValueError:
+            return self.via
 
 
 def _attachment_path(instance: TicketAttachment, filename: str) -> str:
