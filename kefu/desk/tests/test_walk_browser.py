@@ -114,6 +114,7 @@ def test_an_agent_takes_a_call_files_a_complaint_escalates_it_and_the_mail_reply
     # 1. the agent logs in through the login page and goes online in the top bar
     desk = _new_page(browser, live_server)
     log_in(desk, agent)
+    desk.wait_for_load_state()  # htmx (a deferred script) is wired up by then
     with desk.expect_response(lambda response: "/routing/presence/" in response.url) as switch:
         desk.get_by_test_id("presence-status").select_option(label="在线")
     assert switch.value.ok
