@@ -482,15 +482,6 @@ class TicketComment(models.Model):
     def __str__(self) -> str:
         return self.body[:40]
 
-    @property
-    def via_label(self) -> str:
-        """The channel a customer's own reply came through (邮件, 网页表单 …), for the
-        timeline."""
-        try:
-            return str(Ticket.Channel(self.via).label)
-        except ValueError:
-            return self.via
-
 
 def _attachment_path(instance: TicketAttachment, filename: str) -> str:
     # The stored name is not the user's: no path tricks, no clashes.

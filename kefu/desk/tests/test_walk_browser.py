@@ -248,8 +248,9 @@ def test_an_agent_takes_a_call_files_a_complaint_escalates_it_and_the_mail_reply
     expect(number).to_have_text(ticket.number)
     timeline = desk.get_by_test_id("ticket-timeline")
     entry = timeline.locator("li", has_text="补偿太少")
-    expect(entry.get_by_test_id("customer-reply")).to_have_text("杭州西湖电器有限公司")
-    expect(entry).to_contain_text("客户来信 · 邮件")
+    expect(entry.get_by_test_id("customer-reply")).to_have_text("客户来信")
+    expect(entry).to_contain_text("客户本人（邮件）")
+    expect(entry).not_to_contain_text("系统")
     expect(status).to_have_text("已升级")
     mail_shot = tmp_path / "walk-6-ticket-after-mail.png"
     desk.screenshot(path=mail_shot, full_page=True)
