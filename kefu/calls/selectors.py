@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kefu.calls import screenpop
-from kefu.calls.hooks import ticket_maker
+from kefu.calls.hooks import ticket_maker, ticket_types
 from kefu.calls.models import Call, CallbackTask
 from kefu.core.exceptions import Forbidden, NotFound
 from kefu.customers.access import customer_get_for_user
@@ -96,6 +96,7 @@ def pop_card_context(*, call: Call, user: User) -> dict[str, Any]:
         "timeline": timeline,
         "open_callbacks": open_callbacks,
         "can_make_ticket": ticket_maker() is not None and call.ticket_id is None,
+        "ticket_types": ticket_types() if ticket_maker() is not None else [],
         "can_add_customer": customer is None
         and user.has_perm("customers.add_customer")
         and call.customer_number.startswith("+86"),

@@ -414,15 +414,20 @@ def user_has_agent_line(user: User) -> bool:
 
 
 @transaction.atomic
-def call_make_ticket(*, call: Call, actor: User) -> str:
-    """Turn the call into a ticket through the registered maker; answers the ticket's URL."""
+def call_make_ticket(*, call: Call, actor: User, ticket_type: str = "", subject: str = "") -> str:
+    """Turn the call into a ticket through the registered maker; answers the ticket's URL.
+    The type and subject the agent chose in the pop go to the maker only when given (a maker
+    registered without types takes the call and the actor alone)."""
     maker = ticket_maker()
     if maker is None:
         raise ApplicationError(_("工单功能尚未启用。"), code="not_available", status=409)
     call = Call.objects.select_for_update().get(pk=call.pk)
     if call.ticket_id is not None:
         raise Conflict(_("该通话已转为工单。"))
-    url = maker(call, actor)
+    options = {
+        name: value for name, value in (("ticket_type", ticket_type), ("subject", subject)) if value
+    }
+    url = maker(call, actor, **options)
     if call.ticket_id is not None:
         call.save(update_fields=["ticket_id", "updated_at"])
     audit_record(

@@ -148,7 +148,12 @@ def call_make_ticket_view(request: HttpRequest, call_id: int) -> HttpResponse:
     user = _user(request)
     try:
         call = call_get_for_user(user=user, call_pk=call_id)
-        url = call_make_ticket(call=call, actor=user)
+        url = call_make_ticket(
+            call=call,
+            actor=user,
+            ticket_type=request.POST.get("type", "").strip()[:20],
+            subject=request.POST.get("subject", "")[:200],
+        )
     except ApplicationError as exc:
         return _refuse(request, exc)
     if getattr(request, "htmx", False):  # set by django-htmx's middleware

@@ -63,11 +63,15 @@ class DeskConfig(AppConfig):
         # The routing engine counts each agent's open tickets (least-loaded assignment), and a
         # call becomes a ticket in one click.
         from kefu.calls.hooks import register_ticket_maker
-        from kefu.desk.services import open_tickets_per_agent, ticket_from_call
+        from kefu.desk.services import (
+            open_tickets_per_agent,
+            ticket_from_call,
+            ticket_types_from_call,
+        )
         from kefu.routing.hooks import register_load_counter
 
         register_load_counter(open_tickets_per_agent)
-        register_ticket_maker(ticket_from_call)
+        register_ticket_maker(ticket_from_call, types=ticket_types_from_call)
         post_save.connect(
             _follow_customer_team,
             sender="customers.Customer",

@@ -459,6 +459,14 @@ class TicketApproval(models.Model):
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.stage} {self.role}"
 
+    @property
+    def role_label(self) -> str:
+        """The role the approver signed as, in words (客服主管), for the ticket page."""
+        from kefu.desk.workflow import ROLE_LABELS
+
+        label = ROLE_LABELS.get(self.role)
+        return str(label) if label is not None else self.role
+
 
 class TicketComment(models.Model):
     """An internal note (staff only) or a public reply (the customer sees it)."""

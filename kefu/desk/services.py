@@ -417,10 +417,34 @@ def open_tickets_per_agent(user_ids: list[int]) -> dict[int, int]:
     return {row["assignee_id"]: row["n"] for row in rows}
 
 
-def ticket_from_call(call: Any, actor: User) -> str:
-    """The call center's "转为工单" (kefu.calls.hooks): an inquiry by phone for the caller's
-    customer when the agent may see them (else without a customer: the number is in the body),
-    linked to the call; answers the ticket's page."""
+def ticket_types_from_call() -> list[tuple[str, Any]]:
+    """The types the screen pop offers (an arbitration is opened from a complaint or a claim,
+    never straight from a call); inquiry, the default, first."""
+    return [
+        (value, label) for value, label in Ticket.Type.choices if value != Ticket.Type.ARBITRATION
+    ]
+
+
+def _call_summary(call: Any, when: datetime) -> str:
+    """The ticket's body: when, which call, how long the caller waited (whole seconds) and
+    talked; a call still going on (the usual case: the agent files it while on the phone) has
+    no talk time yet, and saying "通话 0 秒" would be wrong."""
+    facts = {
+        "when": when.strftime("%Y-%m-%d %H:%M"),
+        "call": call.call_id,
+        "wait": round(call.wait_seconds or 0),
+        "talk": round(call.talk_seconds or 0),
+    }
+    if call.talk_seconds is None:
+        return _("%(when)s 来电（通话编号 %(call)s，等待 %(wait)s 秒，建单时通话中）。") % facts
+    return _("%(when)s 来电（通话编号 %(call)s，等待 %(wait)s 秒，通话 %(talk)s 秒）。") % facts
+
+
+def ticket_from_call(call: Any, actor: User, *, ticket_type: str = "", subject: str = "") -> str:
+    """The call center's "转为工单" (kefu.calls.hooks): a ticket by phone (an inquiry unless
+    the agent picked another type in the pop) for the caller's customer when the agent may see
+    them (else without a customer: the number is in the body), linked to the call; answers the
+    ticket's page. A blank subject becomes "来电 138****5678"."""
     from django.urls import reverse
 
     customer_id = call.customer_id
@@ -435,16 +459,11 @@ def ticket_from_call(call: Any, actor: User) -> str:
     ticket, _created = ticket_create(
         actor=actor,
         data=TicketInput(
-            type=Ticket.Type.INQUIRY,
+            type=ticket_type or Ticket.Type.INQUIRY,
             channel=Ticket.Channel.PHONE,
-            subject=_("来电 %(number)s") % {"number": call.customer_number_masked},
-            body=_("%(when)s 来电（通话编号 %(call)s，等待 %(wait)s 秒，通话 %(talk)s 秒）。")
-            % {
-                "when": when.strftime("%Y-%m-%d %H:%M"),
-                "call": call.call_id,
-                "wait": call.wait_seconds or 0,
-                "talk": call.talk_seconds or 0,
-            },
+            subject=subject.strip()
+            or _("来电 %(number)s") % {"number": call.customer_number_masked},
+            body=_call_summary(call, when),
             customer_id=customer_id,
             assignee_id=actor.pk,
         ),

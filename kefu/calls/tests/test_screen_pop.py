@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kefu.calls.hooks import register_ticket_maker, ticket_maker
+from kefu.calls import hooks
+from kefu.calls.hooks import register_ticket_maker
 from kefu.calls.models import AgentLine, Call
 from kefu.calls.tests.helpers import event, post_event
 from kefu.customers.tests.factories import CustomerFactory
@@ -37,11 +38,11 @@ def _client(user: User) -> Client:
 
 @pytest.fixture
 def no_ticket_maker() -> Iterator[None]:
-    """No maker during the test; the registered one (the desk's) back after it."""
-    registered = ticket_maker()
+    """No maker during the test; the registered one (the desk's, with its types) back after."""
+    saved = (hooks._TICKET_MAKER[:], hooks._TICKET_TYPES[:])
     register_ticket_maker(None)
     yield
-    register_ticket_maker(registered)
+    hooks._TICKET_MAKER[:], hooks._TICKET_TYPES[:] = saved
 
 
 def test_the_ringing_agent_sees_the_known_callers_card(

@@ -157,3 +157,34 @@ def test_one_click_turns_a_call_into_a_ticket_of_the_caller(
     # and a second click makes no second ticket
     assert browser.post(f"/calls/{call.pk}/ticket/").status_code == 409
     assert Ticket.objects.count() == 1
+
+
+def test_the_pop_files_a_call_as_a_complaint_with_the_agents_subject(
+    agent: User, customer: Customer
+) -> None:
+    # given: the customer is on the phone with agent 8001 (answered, not hung up)
+    AgentLine.objects.create(user=agent, extension="8001")
+    client = Client()
+    post_event(client, event("ringing", agent="8001"))
+    post_event(client, event("answered", agent="8001", at="2025-09-30T16:30:12.4+08:00"))
+    call = Call.objects.get()
+    browser = Client()
+    browser.force_login(agent)
+    # then the pop offers the ticket types (no arbitration: that comes from a complaint)
+    html = browser.get("/calls/pop/").content.decode()
+    assert 'value="complaint"' in html
+    assert 'value="arbitration"' not in html
+    # when a made-up type is posted, nothing is made and the call stays free
+    assert browser.post(f"/calls/{call.pk}/ticket/", {"type": "x"}).status_code == 400
+    assert not Ticket.objects.exists()
+    # when the agent picks 投诉 and writes the subject
+    response = browser.post(
+        f"/calls/{call.pk}/ticket/", {"type": "complaint", "subject": " 安装后漏水 "}
+    )
+    # then the complaint carries it, linked to the call, the call's facts in the body
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert (ticket.type, ticket.status, ticket.subject) == ("complaint", "registered", "安装后漏水")
+    call.refresh_from_db()
+    assert call.ticket_id == ticket.pk
+    assert "等待 12 秒，建单时通话中" in ticket.body
