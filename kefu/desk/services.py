@@ -194,7 +194,7 @@ def _amount(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
 
 def _customer_for(actor: User, customer_id: int) -> Customer:
     """The customer, if the actor may see it (404 otherwise: ids don't leak)."""
-    customers = Customer.objects.only("id", "tier", "serving_team_id", "name", "owner_id")
+    customers = Customer.objects.only("id", "tier", "serving_team_id", "name", "owner_id", "region")
     visible = customer_scope_filter(actor)
     if visible is not None:
         customers = customers.filter(visible)

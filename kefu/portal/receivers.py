@@ -23,28 +23,23 @@ def _stale(moment: datetime | None) -> bool:
 
 
 def on_ticket_created(sender: Any, ticket: Ticket, actor: Any = None, **kwargs: Any) -> None:
-    """Every ticket, whatever its channel, gets a status link and the "registered" notice
-    carrying it, right after the create commits.
-
-    Not inside the create's transaction: creating a ticket is the API's hot path and the desk
-    holds it to a fixed query budget. The public form issues its link inside its own
-    transaction (it shows it on the thank-you page) and leaves it on the ticket object, where
-    this finds it. ``robust``: a failure here is logged and never turns the committed create
-    into an error."""
-    transaction.on_commit(partial(_after_create, ticket), robust=True)
-
-
-def _after_create(ticket: Ticket) -> None:
+    """Every ticket, whatever its channel, gets its status link in the create's own
+    transaction (one INSERT: a new ticket has no link to revoke), and the "registered" notice
+    carrying it is queued once the create commits (sending talks to the outside world).
+    ``robust``: a failure to queue is logged and never turns the committed create into an
+    error; the notice row, not the queue, is what makes a retry safe."""
     from kefu.portal.services import TOKEN_ATTRIBUTE, access_issue
+
+    token, _revoked = access_issue(ticket=ticket, fresh=True)
+    setattr(ticket, TOKEN_ATTRIBUTE, token)
+    if not _stale(ticket.created_at):
+        transaction.on_commit(partial(_after_create, ticket.pk, token), robust=True)
+
+
+def _after_create(ticket_id: int, token: str) -> None:
     from kefu.portal.tasks import notices_send_task
 
-    token = getattr(ticket, TOKEN_ATTRIBUTE, "")
-    if not token:
-        with transaction.atomic():
-            token, _revoked = access_issue(ticket=ticket)
-        setattr(ticket, TOKEN_ATTRIBUTE, token)
-    if not _stale(ticket.created_at):
-        notices_send_task(ticket.pk, CustomerNotice.Kind.REGISTERED.value, token)
+    notices_send_task(ticket_id, CustomerNotice.Kind.REGISTERED.value, token)
 
 
 def on_ticket_transitioned(

@@ -99,12 +99,19 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def access_issue(*, ticket: Ticket, actor: User | None = None) -> tuple[str, int]:
-    """A new status link for the ticket: revokes the live one, stores only the new token's
-    hash. Returns the token (the one moment it exists in clear) and how many were revoked."""
+def access_issue(
+    *, ticket: Ticket, actor: User | None = None, fresh: bool = False
+) -> tuple[str, int]:
+    """A new status link for the ticket: revokes the live one (``fresh``: a ticket being
+    created has none), stores only the new token's hash. Returns the token (the one moment it
+    exists in clear) and how many were revoked."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    revoked = TicketAccess.objects.filter(ticket=ticket, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
+    revoked = (
+        0
+        if fresh
+        else TicketAccess.objects.filter(ticket=ticket, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
     )
     TicketAccess.objects.create(ticket=ticket, token_hash=token_hash(token), created_by=actor)
     return token, revoked
@@ -302,10 +309,9 @@ def portal_submit(
     )
     if not created:
         return PortalReceipt(ticket=ticket, token="", created=False)
-    # The link now, in this transaction, for the thank-you page; the ticket_created receiver
-    # finds it on the ticket after commit and sends it in the "registered" notice.
-    token, _revoked = access_issue(ticket=ticket)
-    setattr(ticket, TOKEN_ATTRIBUTE, token)
+    # The ticket_created receiver issued the link in this transaction and left it on the
+    # ticket: the thank-you page shows it, the "registered" notice carries it.
+    token = getattr(ticket, TOKEN_ATTRIBUTE)
     TicketRequester.objects.create(
         ticket=ticket,
         name=clean.name,

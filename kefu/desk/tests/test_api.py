@@ -291,3 +291,29 @@ def test_a_list_page_costs_the_same_few_queries_whatever_its_length(
     assert first["assignee"]["id"] == agent.pk
     assert first["team"]["name"]
     assert first["resolution_due"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rare_limit", [0, 1, 2_000])
+def test_a_word_search_finds_the_same_tickets_whether_its_words_are_rare_or_common(
+    api_as: Callable[..., Any],
+    agent: User,
+    open_ticket: Callable[..., Ticket],
+    monkeypatch: pytest.MonkeyPatch,
+    rare_limit: int,
+) -> None:
+    # 漏水 is on two tickets, 空调 on three: with a limit of 1 neither is rare (the newest
+    # tickets are walked), with 0 none, with 2,000 the rarest is looked up by its ids
+    from kefu.desk import selectors
+
+    monkeypatch.setattr(selectors, "RARE_GRAM_LIMIT", rare_limit)
+    first = open_ticket("repair", subject="空调漏水")
+    open_ticket("repair", subject="空调不制冷")
+    third = open_ticket("repair", subject="楼上漏水到我家空调上")
+    open_ticket("inquiry", subject="冰箱漏电")
+    client = api_as(agent)
+    answer = client.get("/api/v1/tickets", q="空调漏水").json()
+    assert [item["id"] for item in answer["items"]] == [first.pk]
+    answer = client.get("/api/v1/tickets", q="漏水").json()
+    assert [item["id"] for item in answer["items"]] == [third.pk, first.pk]
+    assert answer["count"] == 2
