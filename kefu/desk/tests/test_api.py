@@ -317,3 +317,16 @@ def test_a_word_search_finds_the_same_tickets_whether_its_words_are_rare_or_comm
     answer = client.get("/api/v1/tickets", q="漏水").json()
     assert [item["id"] for item in answer["items"]] == [third.pk, first.pk]
     assert answer["count"] == 2
+
+
+@pytest.mark.django_db
+def test_the_type_and_status_labels_follow_the_callers_language(
+    api_as: Callable[..., Any], agent: User, open_ticket: Callable[..., Ticket]
+) -> None:
+    open_ticket("inquiry")
+    client = api_as(agent)
+    chinese = client.get("/api/v1/tickets").json()["items"][0]
+    assert (chinese["type_display"], chinese["status_display"]) == ("咨询", "新建")
+    client.headers["Accept-Language"] = "en"
+    english = client.get("/api/v1/tickets").json()["items"][0]
+    assert (english["type_display"], english["status_display"]) == ("Inquiry", "New")
