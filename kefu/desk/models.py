@@ -372,6 +372,12 @@ class Ticket(models.Model):
                 condition=Q(sla_next_check_at__isnull=False, sla_breached=False),
                 name="desk_ticket_running",
             ),
+            models.Index(
+                fields=["-id"],
+                condition=Q(sla_next_check_at__isnull=False, sla_breached=False)
+                & (Q(response_warned=True) | Q(resolution_warned=True)),
+                name="desk_ticket_warned",
+            ),
             # "my team's" queue: a team's open tickets newest first, straight off the index
             # (28 ms → 1 ms at 1M tickets on PostgreSQL)
             models.Index(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from kefu.desk.models import OPEN_TICKET_STATUSES, Ticket
 from kefu.desk.selectors import QUEUES, TicketFilters, queue_counts, ticket_list
+from kefu.desk.sla import sla_schedule
 from kefu.desk.workflow import OPEN_STATUSES
 from kefu.org.models import User
 
@@ -37,7 +38,14 @@ def test_at_risk_is_warned_or_past_the_warning_point_and_not_breached(
     paused = open_ticket()
     now = timezone.now()
     Ticket.objects.filter(pk=warned.pk).update(resolution_warned=True)
-    Ticket.objects.filter(pk=past_warning.pk).update(resolution_warn_at=now - timedelta(minutes=1))
+    # past the warning point before the periodic task has run: the next check point, which
+    # the desk keeps on the ticket, is behind us
+    late = Ticket.objects.get(pk=past_warning.pk)
+    late.resolution_warn_at = now - timedelta(minutes=1)
+    sla_schedule(late)
+    late.save()
+    assert late.sla_next_check_at is not None
+    assert late.sla_next_check_at <= now
     Ticket.objects.filter(pk=breached.pk).update(
         sla_breached=True, resolution_breached=True, resolution_warned=True
     )
