@@ -231,12 +231,25 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
             q=filters.q,
         ),
     )
-    rows = tickets.only(*LIST_COLUMNS)
+    # The page's ids first, then its rows with their customer, assignee and team: when the
+    # planner misjudges a filter (the at-risk OR), joining before the LIMIT joined every
+    # matching row (25 ms at 1M tickets); by ids it joins 25.
+    ids = tickets.values_list("id", flat=True)
     if filters.before_id is not None:
-        page = list(rows.filter(id__lt=filters.before_id)[: filters.page_size])
+        page_ids = list(ids.filter(id__lt=filters.before_id)[: filters.page_size])
     else:
         offset = (filters.page - 1) * filters.page_size
-        page = list(rows[offset : offset + filters.page_size])
+        page_ids = list(ids[offset : offset + filters.page_size])
+    page = (
+        list(
+            Ticket.objects.filter(id__in=page_ids)
+            .select_related("customer", "assignee", "team")
+            .only(*LIST_COLUMNS)
+            .order_by("-id")
+        )
+        if page_ids
+        else []
+    )
     if filters.page == 1 and filters.before_id is None and len(page) < filters.page_size:
         count = len(page)
     else:
