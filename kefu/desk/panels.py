@@ -25,7 +25,7 @@ class DetailPanel:
     template: str
     context: PanelContext
     column: str = "side"  # "main" (under the timeline) or "side"
-    order: int = 100
+    order: int = 100  # side column: below 50 above the ticket's details, else below its steps
 
 
 _panels: dict[str, DetailPanel] = {}
@@ -42,5 +42,12 @@ def detail_panels(ticket: Ticket, user: User, column: str) -> list[dict[str, Any
             continue
         context = panel.context(ticket, user)
         if context is not None:
-            shown.append({"name": panel.name, "template": panel.template, "context": context})
+            shown.append(
+                {
+                    "name": panel.name,
+                    "template": panel.template,
+                    "context": context,
+                    "order": panel.order,
+                }
+            )
     return shown

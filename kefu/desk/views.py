@@ -238,6 +238,7 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(ticket: Ticket, user: User) -> dict[str, Any]:
     targets = allowed_targets(ticket, user)
+    side_panels = detail_panels(ticket, user, "side")
     return {
         "ticket": ticket,
         "entries": ticket_timeline_entries(ticket),
@@ -256,7 +257,10 @@ def _detail_context(ticket: Ticket, user: User) -> dict[str, Any]:
         "departments": Department.objects.all(),
         "approvals": ticket.approvals.select_related("approver"),
         "panels_main": detail_panels(ticket, user, "main"),
-        "panels_side": detail_panels(ticket, user, "side"),
+        # side panels ordered before 50 (the customer) come above the ticket's details, the
+        # rest (portal link, mail) below its steps
+        "panels_side_top": [p for p in side_panels if p["order"] < 50],
+        "panels_side": [p for p in side_panels if p["order"] >= 50],
         "nav_section": "tickets",
     }
 

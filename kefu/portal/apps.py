@@ -35,6 +35,6 @@ class PortalConfig(AppConfig):
                 template="portal/partials/_panel.html",
                 context=panel_context,
                 column="side",
-                order=20,
+                order=60,
             )
         )
