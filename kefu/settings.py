@@ -211,6 +211,10 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
 CTI_SECRET = env_secret("KEFU_CTI_SECRET") or ""
 # When the hotline is staffed on working days (calls outside become callback tasks).
 HOTLINE_HOURS = env_str("KEFU_HOTLINE_HOURS", "09:00-18:00")
+# How often an agent's browser asks for a screen pop. The issue wants the caller's card within
+# 1 s of the ringing event: a poll every 500 ms plus the card's render stays under it at the
+# worst moment (an event just after a poll). Each poll is one cache read.
+SCREEN_POP_POLL_MS = env_int("KEFU_SCREEN_POP_POLL_MS", 500)
 
 # API tokens live this long unless KEFU_API_TOKEN_DAYS says otherwise.
 API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -16,4 +17,7 @@ def screen_pop(request: HttpRequest) -> dict[str, Any]:
         return {}
     if not user_has_agent_line(user):
         return {}
-    return {"screen_pop_url": reverse("calls:pop")}
+    return {
+        "screen_pop_url": reverse("calls:pop"),
+        "screen_pop_poll_ms": settings.SCREEN_POP_POLL_MS,
+    }

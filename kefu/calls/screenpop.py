@@ -1,5 +1,6 @@
 """Screen pop signalling through the cache: the event handler sets one key per agent, the
-browser's one-second poll reads it. Nothing touches the database until there is a new call.
+browser's poll (every 500 ms, SCREEN_POP_POLL_MS) reads it. Nothing touches the database until
+there is a new call.
 
 The "calls" cache alias is shared by every process (Redis when KEFU_REDIS_URL is set, otherwise
 files under var/): the event can arrive at one gunicorn worker and the poll at another.

@@ -3,6 +3,7 @@ two actions (new customer from the number, call → ticket)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -41,7 +42,8 @@ def _refuse(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
 
 
 def screen_pop_view(request: HttpRequest) -> HttpResponse:
-    """Polled every second by every agent's browser: 204 unless a new call rang on them.
+    """Polled by every agent's browser (every SCREEN_POP_POLL_MS): 204 unless a new call rang
+    on them.
 
     The cheap path is one cache read (plus the session and user lookups of any request)."""
     user = request.user
@@ -53,6 +55,7 @@ def screen_pop_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     context = pop_card_context(call=call, user=user)
     context["token"] = str(call.pk)
+    context["poll_ms"] = settings.SCREEN_POP_POLL_MS
     return render(request, "calls/partials/_screen_pop.html", context)
 
 

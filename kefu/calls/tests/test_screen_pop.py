@@ -1,4 +1,4 @@
-"""Screen pop: the ringing event sets a per-agent cache key; the agent's one-second poll finds
+"""Screen pop: the ringing event sets a per-agent cache key; the agent's poll finds
 it (one cache read, no query, while nothing is new) and renders the caller's card."""
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def test_the_layout_polls_only_for_users_with_an_agent_line(
 ) -> None:
     page = _client(line_agent).get("/").content.decode()
     assert 'id="kefu-pop-poll"' in page
-    assert 'hx-trigger="every 1s"' in page
+    assert 'hx-trigger="every 500ms"' in page
     plain = make_user("nophone", "agent", teams=("team_a",))
     assert 'id="kefu-pop-poll"' not in _client(plain).get("/").content.decode()
     # a line given later shows up at once (the cached answer is dropped)
