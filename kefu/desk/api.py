@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 from ninja import Query, Router, Status
 
 from kefu.api.auth import AuthedRequest
 from kefu.api.errors import error_body
+from kefu.api.output import local_time, ref
 from kefu.api.schemas import ERRORS, ErrorOut, Id
 from kefu.core.exceptions import ApplicationError
 from kefu.desk.access import ticket_get_for_user
@@ -46,18 +46,6 @@ from kefu.org.models import User
 
 router = Router(tags=["tickets"])
 WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
-
-
-def _local(value: Any) -> Any:
-    return timezone.localtime(value) if value else None
-
-
-def _ref(obj: Any) -> dict[str, Any] | None:
-    if obj is None:
-        return None
-    if isinstance(obj, User):
-        return {"id": obj.pk, "name": obj.display_name or obj.username}
-    return {"id": obj.pk, "name": str(getattr(obj, "name", obj))}
 
 
 # What ticket_out reads: a list loads these columns only (a ticket row has ~60, its customer
@@ -114,27 +102,27 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
         "status_display": status_label(ticket.status),
         "subject": ticket.subject,
         "customer_id": ticket.customer_id,
-        "customer": _ref(ticket.customer) if ticket.customer_id else None,
+        "customer": ref(ticket.customer) if ticket.customer_id else None,
         "contact_id": ticket.contact_id,
         "order_id": ticket.order_id,
         "asset_id": ticket.asset_id,
-        "assignee": _ref(ticket.assignee) if ticket.assignee_id else None,
-        "team": _ref(ticket.team) if ticket.team_id else None,
+        "assignee": ref(ticket.assignee) if ticket.assignee_id else None,
+        "team": ref(ticket.team) if ticket.team_id else None,
         "tier": ticket.tier,
-        "first_response_due": _local(ticket.first_response_due),
-        "resolution_due": _local(ticket.resolution_due),
-        "close_due": _local(ticket.close_due),
-        "first_responded_at": _local(ticket.first_responded_at),
-        "resolved_at": _local(ticket.resolved_at),
-        "closed_at": _local(ticket.closed_at),
-        "paused_at": _local(ticket.paused_at),
+        "first_response_due": local_time(ticket.first_response_due),
+        "resolution_due": local_time(ticket.resolution_due),
+        "close_due": local_time(ticket.close_due),
+        "first_responded_at": local_time(ticket.first_responded_at),
+        "resolved_at": local_time(ticket.resolved_at),
+        "closed_at": local_time(ticket.closed_at),
+        "paused_at": local_time(ticket.paused_at),
         "breached": ticket.sla_breached,
         "response_breached": ticket.response_breached,
         "resolution_breached": ticket.resolution_breached,
         "reopen_count": ticket.reopen_count,
         "parent_id": ticket.parent_id,
-        "created_at": _local(ticket.created_at),
-        "updated_at": _local(ticket.updated_at),
+        "created_at": local_time(ticket.created_at),
+        "updated_at": local_time(ticket.updated_at),
     }
 
 
@@ -147,8 +135,8 @@ def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
                 "id": comment.pk,
                 "body": comment.body,
                 "public": comment.public,
-                "author": _ref(comment.author),
-                "created_at": _local(comment.created_at),
+                "author": ref(comment.author),
+                "created_at": local_time(comment.created_at),
                 "attachments": [
                     {
                         "id": attachment.pk,
@@ -164,10 +152,10 @@ def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
     answer.update(
         {
             "body": ticket.body,
-            "created_by": _ref(ticket.created_by),
+            "created_by": ref(ticket.created_by),
             "complaint_level": ticket.complaint_level,
             "escalation_level": ticket.escalation_level,
-            "responsible_department": _ref(ticket.responsible_department),
+            "responsible_department": ref(ticket.responsible_department),
             "root_cause": ticket.root_cause,
             "liability": ticket.liability,
             "proposal": ticket.proposal,
@@ -189,8 +177,8 @@ def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
                     "from_status": step.from_status,
                     "to_status": step.to_status,
                     "note": step.note,
-                    "actor": _ref(step.actor),
-                    "created_at": _local(step.created_at),
+                    "actor": ref(step.actor),
+                    "created_at": local_time(step.created_at),
                 }
                 for step in ticket.transitions.select_related("actor")
             ],
@@ -199,9 +187,9 @@ def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
                     "stage": approval.stage,
                     "round": approval.round,
                     "role": approval.role,
-                    "approver": _ref(approval.approver),
+                    "approver": ref(approval.approver),
                     "amount": f"{approval.amount:.2f}" if approval.amount is not None else None,
-                    "created_at": _local(approval.created_at),
+                    "created_at": local_time(approval.created_at),
                 }
                 for approval in ticket.approvals.select_related("approver")
             ],

@@ -16,13 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.audit.models import AuditEvent
 from kefu.audit.services import audit_record
+from kefu.core.counters import daily_counter_next
 from kefu.core.exceptions import ApplicationError, Conflict, Forbidden, NotFound
 from kefu.core.text import clean_text
 from kefu.customers.access import customer_scope_filter
@@ -75,17 +76,8 @@ def ticket_number_next(day: date) -> str:
     the counter row stays locked (PostgreSQL) or the database write-locked (SQLite, IMMEDIATE)
     until the create commits, so concurrent creates queue here and a rollback gives the
     number back: unique and gap-free."""
-    table = TicketCounter._meta.db_table
-    last = connection.ops.quote_name("last")
-    sql = (
-        f"INSERT INTO {table} (day, {last}) VALUES (%s, 1) "  # noqa: S608 (names are ours)
-        f"ON CONFLICT (day) DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datefield_value(day)])
-        row = cursor.fetchone()
-    assert row is not None
-    return f"GD{day:%Y%m%d}-{int(row[0]):06d}"
+    value = daily_counter_next(TicketCounter, day)
+    return f"GD{day:%Y%m%d}-{value:06d}"
 
 
 def subject_grams(text: str) -> set[str]:

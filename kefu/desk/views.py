@@ -41,6 +41,7 @@ from kefu.desk.services import (
 )
 from kefu.desk.workflow import allowed_targets, machine_for, status_label
 from kefu.org.models import Department, Team, User
+from kefu.web.helpers import form_id, refuse, request_user
 
 PAGE_SIZE = 25
 QUEUE_LABELS = {
@@ -61,23 +62,6 @@ STEP_INPUTS = {
     Ticket.Status.CLOSED: ("recovery_outcome",),
     Ticket.Status.ESCALATED: ("escalation_level",),
 }
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _refuse(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return render(request, "web/error.html", {"message": exc.message}, status=exc.status)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _choice(value: str | None, choices: list[str]) -> str:
@@ -101,7 +85,7 @@ def ticket_agents() -> list[User]:
 def ticket_list_view(request: HttpRequest) -> HttpResponse:
     """The queues (with their sizes) and filters; the rows carry checkboxes for the bulk
     actions (kefu.workspace). Pages are offset pages over the id-descending indexes."""
-    user = _user(request)
+    user = request_user(request)
     get = request.GET
     queue = get.get("queue", "open")
     if queue not in QUEUES:
@@ -114,17 +98,17 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         type=_choice(get.get("type"), Ticket.Type.values),
         priority=_choice(get.get("priority"), Ticket.Priority.values),
         channel=_choice(get.get("channel"), Ticket.Channel.values),
-        assignee=_int(get.get("assignee")),
-        team=_int(get.get("team")),
-        customer_id=_int(get.get("customer")),
+        assignee=form_id(get.get("assignee")),
+        team=form_id(get.get("team")),
+        customer_id=form_id(get.get("customer")),
         breached=breached,
         q=q,
     )
     try:
         tickets = ticket_list(user=user, filters=filters)
     except ApplicationError as exc:
-        return _refuse(request, exc)
-    page_number = _int(get.get("page")) or 1
+        return refuse(request, exc)
+    page_number = form_id(get.get("page")) or 1
     offset = (page_number - 1) * PAGE_SIZE
     rows = list(tickets[offset : offset + PAGE_SIZE + 1])
     partial = bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
@@ -177,7 +161,7 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def ticket_create_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not user.has_perm("desk.add_ticket"):
         return render(
             request, "web/error.html", {"message": _("您没有新建工单的权限。")}, status=403
@@ -204,7 +188,7 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
                     priority=values["priority"] or None,
                     subject=values["subject"],
                     body=values["body"],
-                    customer_id=_int(values["customer_id"]) if values["customer_id"] else None,
+                    customer_id=form_id(values["customer_id"]) if values["customer_id"] else None,
                 ),
                 idempotency_key=request.POST.get("idempotency_key", "")[:100],
             )
@@ -217,7 +201,7 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已新建工单 %(number)s。") % {"number": ticket.number})
             return redirect("desk:detail", ticket_id=ticket.pk)
     customer = None
-    customer_id = _int(str(values.get("customer_id") or ""))
+    customer_id = form_id(str(values.get("customer_id") or ""))
     if customer_id:
         customer = customers_for_user(user).filter(pk=customer_id).first()
     import uuid
@@ -267,22 +251,22 @@ def _detail_context(ticket: Ticket, user: User) -> dict[str, Any]:
 
 @login_required
 def ticket_detail_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     return render(request, "desk/ticket_detail.html", _detail_context(ticket, user))
 
 
 @login_required
 @require_POST
 def ticket_transition_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, write=True)
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     post = request.POST
 
     def text(name: str) -> str | None:
@@ -291,14 +275,14 @@ def ticket_transition_view(request: HttpRequest, ticket_id: int) -> HttpResponse
 
     step = StepFields(
         complaint_level=text("complaint_level"),
-        responsible_department_id=_int(post.get("responsible_department_id")),
+        responsible_department_id=form_id(post.get("responsible_department_id")),
         liability=text("liability"),
         root_cause=text("root_cause"),
         proposal=text("proposal"),
         compensation_amount=text("compensation_amount"),
         recovery_outcome=text("recovery_outcome"),
-        escalation_level=_int(post.get("escalation_level")),
-        assignee_id=_int(post.get("assignee_id")),
+        escalation_level=form_id(post.get("escalation_level")),
+        assignee_id=form_id(post.get("assignee_id")),
     )
     try:
         ticket_transition(
@@ -315,7 +299,7 @@ def ticket_transition_view(request: HttpRequest, ticket_id: int) -> HttpResponse
 @login_required
 @require_POST
 def ticket_comment_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, write=True)
         comment_add(
@@ -327,7 +311,7 @@ def ticket_comment_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
         )
     except ApplicationError as exc:
         if exc.status in (403, 404):
-            return _refuse(request, exc)
+            return refuse(request, exc)
         detail = "；".join(m for ms in exc.fields.values() for m in ms)
         messages.error(request, f"{exc.message} {detail}".strip())
     else:
@@ -339,10 +323,10 @@ def ticket_comment_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
 def attachment_view(request: HttpRequest, ticket_id: int, attachment_id: int) -> HttpResponseBase:
     try:
         attachment = attachment_get_for_user(
-            user=_user(request), ticket_id=ticket_id, attachment_id=attachment_id
+            user=request_user(request), ticket_id=ticket_id, attachment_id=attachment_id
         )
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -355,7 +339,7 @@ def attachment_view(request: HttpRequest, ticket_id: int, attachment_id: int) ->
 
 @login_required
 def notifications_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if request.method == "POST":
         notifications_mark_read(user=user)
         return redirect("desk:notifications")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from kefu.api.auth import AuthedRequest
 from kefu.api.errors import error_body
+from kefu.api.output import local_time, ref
 from kefu.api.schemas import ERRORS, ErrorOut, Id
 from kefu.core.exceptions import ApplicationError
 from kefu.desk.access import ticket_get_for_user
@@ -34,27 +34,15 @@ router = Router(tags=["work-orders"])
 WRITE_ERRORS = {**ERRORS, 409: ErrorOut}
 
 
-def _local(value: Any) -> Any:
-    return timezone.localtime(value) if value else None
-
-
-def _ref(obj: Any) -> dict[str, Any] | None:
-    if obj is None:
-        return None
-    if isinstance(obj, User):
-        return {"id": obj.pk, "name": obj.display_name or obj.username}
-    return {"id": obj.pk, "name": str(getattr(obj, "name", obj))}
-
-
 def workorder_out(order: WorkOrder) -> dict[str, Any]:
     return {
         "id": order.pk,
         "number": order.number,
         "ticket_id": order.ticket_id,
         "ticket_number": order.ticket.number,
-        "department": _ref(order.department),
+        "department": ref(order.department),
         "instructions": order.instructions,
-        "deadline": _local(order.deadline),
+        "deadline": local_time(order.deadline),
         "status": order.status,
         "status_display": status_label(order.status),
         "overdue": order.is_overdue,
@@ -62,15 +50,15 @@ def workorder_out(order: WorkOrder) -> dict[str, Any]:
         "result": order.result,
         "reason": order.reason,
         "dispatch_count": order.dispatch_count,
-        "dispatched_by": _ref(order.created_by),
-        "dispatched_at": _local(order.dispatched_at),
-        "accepted_by": _ref(order.accepted_by),
-        "accepted_at": _local(order.accepted_at),
-        "completed_by": _ref(order.completed_by),
-        "completed_at": _local(order.completed_at),
-        "returned_at": _local(order.returned_at),
-        "cancelled_at": _local(order.cancelled_at),
-        "created_at": _local(order.created_at),
+        "dispatched_by": ref(order.created_by),
+        "dispatched_at": local_time(order.dispatched_at),
+        "accepted_by": ref(order.accepted_by),
+        "accepted_at": local_time(order.accepted_at),
+        "completed_by": ref(order.completed_by),
+        "completed_at": local_time(order.completed_at),
+        "returned_at": local_time(order.returned_at),
+        "cancelled_at": local_time(order.cancelled_at),
+        "created_at": local_time(order.created_at),
     }
 
 
@@ -84,10 +72,10 @@ def workorder_detail_out(order: WorkOrder, user: User) -> dict[str, Any]:
         {
             "from_status": event.from_status,
             "to_status": event.to_status,
-            "department": _ref(event.department),
+            "department": ref(event.department),
             "note": event.note,
-            "actor": _ref(event.actor),
-            "created_at": _local(event.created_at),
+            "actor": ref(event.actor),
+            "created_at": local_time(event.created_at),
         }
         for event in order.events.select_related("actor", "department")
     ]

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from kefu.audit.models import AuditEvent
 from kefu.audit.services import audit_record
+from kefu.core.counters import daily_counter_next
 from kefu.core.exceptions import ApplicationError, Conflict, Forbidden, NotFound
 from kefu.core.text import clean_text
 from kefu.desk.models import Notification, Ticket
@@ -69,17 +70,8 @@ def _text(
 def workorder_number_next(day: date) -> str:
     """The next number of the day, PG20261125-0007: one upsert that returns the new value (the
     row stays locked until the dispatch commits, so two dispatches never share a number)."""
-    table = WorkOrderCounter._meta.db_table
-    last = connection.ops.quote_name("last")
-    sql = (
-        f"INSERT INTO {table} (day, {last}) VALUES (%s, 1) "  # noqa: S608 (names are ours)
-        f"ON CONFLICT (day) DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [connection.ops.adapt_datefield_value(day)])
-        row = cursor.fetchone()
-    assert row is not None
-    return f"PG{day:%Y%m%d}-{int(row[0]):04d}"
+    value = daily_counter_next(WorkOrderCounter, day)
+    return f"PG{day:%Y%m%d}-{value:04d}"
 
 
 def workorder_default_deadline(*, ticket: Ticket, now: datetime) -> datetime:

@@ -50,6 +50,7 @@ from kefu.dispatch.services import (
 )
 from kefu.dispatch.workflow import ACTION_LABELS, DEPARTMENT, DESK, OPEN, allowed_targets
 from kefu.org.models import Department, User
+from kefu.web.helpers import form_id, refuse, request_user
 
 PAGE_SIZE = 50
 INBOX_TABS = (
@@ -60,23 +61,6 @@ INBOX_TABS = (
     ("returned", gettext_lazy("已退回")),
     ("all", gettext_lazy("全部")),
 )
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _refuse(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return render(request, "web/error.html", {"message": exc.message}, status=exc.status)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _local_input(moment: Any) -> str:
@@ -144,17 +128,17 @@ def ticket_panel_context(ticket: Ticket, user: User) -> dict[str, Any] | None:
 def monitor_view(request: HttpRequest) -> HttpResponse:
     """Every open work order the desk sees: filters, counts per department, overdue rows red
     and due-soon rows orange. Staff who only receive work orders go to their inbox."""
-    user = _user(request)
+    user = request_user(request)
     if not is_desk(user):
         if user.is_superuser or member_department_ids(user):
             return redirect("dispatch:inbox")
-        return _refuse(request, ApplicationError(_("您没有查看派工单的权限。"), status=403))
+        return refuse(request, ApplicationError(_("您没有查看派工单的权限。"), status=403))
     status_param = request.GET.get("status", ACTIVE_FILTER)[:100]
     statuses, _unknown = parse_statuses(status_param)
     if not statuses and status_param != "all":
         status_param, statuses = ACTIVE_FILTER, parse_statuses(ACTIVE_FILTER)[0]
     overdue = {"1": True, "0": False}.get(request.GET.get("overdue", ""))
-    department_id = _int(request.GET.get("department"))
+    department_id = form_id(request.GET.get("department"))
     scope = workorders_for_user(user)
     orders = workorder_list(
         user=user,
@@ -179,13 +163,13 @@ def monitor_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def inbox_view(request: HttpRequest) -> HttpResponse:
     """A department's work orders, with the accept / return / complete buttons."""
-    user = _user(request)
+    user = request_user(request)
     departments = inbox_departments(user)
     tab = request.GET.get("tab", "open")
     if tab not in dict(INBOX_TABS):
         tab = "open"
     statuses = {"open": OPEN, "all": ()}.get(tab, (tab,))
-    department_id = _int(request.GET.get("department"))
+    department_id = form_id(request.GET.get("department"))
     ids = [d.pk for d in departments if department_id in (None, d.pk)]
     orders = inbox_list(user, department_ids=ids, statuses=tuple(statuses))
     page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -214,11 +198,11 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def detail_view(request: HttpRequest, work_order_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         order = workorder_get_for_user(user=user, work_order_id=work_order_id)
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     roles = workorder_roles(user, order)
     context = {
         "order": order,
@@ -254,11 +238,11 @@ def _error_text(exc: ApplicationError) -> str:
 @login_required
 @require_POST
 def transition_view(request: HttpRequest, work_order_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         order = workorder_get_for_user(user=user, work_order_id=work_order_id)
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     post = request.POST
     errors: dict[str, list[str]] = {}
     deadline = deadline_parse(post.get("deadline", ""), errors)
@@ -273,13 +257,13 @@ def transition_view(request: HttpRequest, work_order_id: int) -> HttpResponse:
             to=post.get("to", "")[:16],
             note=post.get("note", ""),
             result=post.get("result", ""),
-            department_id=_int(post.get("department_id")),
+            department_id=form_id(post.get("department_id")),
             deadline=deadline,
             instructions=post.get("instructions") or None,
         )
     except ApplicationError as exc:
         if exc.status == 404:
-            return _refuse(request, exc)
+            return refuse(request, exc)
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, _("派工单 %(number)s 已更新。") % {"number": order.number})
@@ -289,11 +273,11 @@ def transition_view(request: HttpRequest, work_order_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def dispatch_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, write=True)
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     post = request.POST
     errors: dict[str, list[str]] = {}
     deadline = deadline_parse(post.get("deadline", ""), errors)
@@ -305,14 +289,14 @@ def dispatch_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
         order, _created = workorder_dispatch(
             actor=user,
             ticket=ticket,
-            department_id=_int(post.get("department_id")),
+            department_id=form_id(post.get("department_id")),
             instructions=post.get("instructions", ""),
             deadline=deadline,
             idempotency_key=post.get("idempotency_key", "")[:100],
         )
     except ApplicationError as exc:
         if exc.status == 404:
-            return _refuse(request, exc)
+            return refuse(request, exc)
         messages.error(request, _error_text(exc))
     else:
         messages.success(

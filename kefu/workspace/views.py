@@ -18,6 +18,7 @@ from kefu.desk.access import ticket_get_for_user, tickets_for_user
 from kefu.desk.models import Ticket
 from kefu.desk.views import ticket_agents
 from kefu.org.models import Team, User
+from kefu.web.helpers import form_id, refuse, request_user
 from kefu.workspace.access import (
     can_supervise,
     can_view_load,
@@ -44,24 +45,6 @@ from kefu.workspace.services import (
 from kefu.workspace.variables import VARIABLES
 
 LOAD_REFRESH_SECONDS = 10
-MAX_ID = 2**63 - 1
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def _refuse(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
-    return render(request, "web/error.html", {"message": exc.message}, status=exc.status)
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if 0 < number <= MAX_ID else None
 
 
 def _message(exc: ApplicationError) -> str:
@@ -75,20 +58,20 @@ def _message(exc: ApplicationError) -> str:
 @login_required
 @require_POST
 def bulk_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     post = request.POST
     back = post.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = ""
     back = back or "/tickets/"
-    ids = [number for number in (_int(v) for v in post.getlist("ids")) if number]
+    ids = [number for number in (form_id(v) for v in post.getlist("ids")) if number]
     try:
         changed = tickets_bulk(
             actor=user,
             ids=ids,
             action=post.get("action", ""),
-            assignee_id=_int(post.get("assignee_id")),
-            team_id=_int(post.get("team_id")),
+            assignee_id=form_id(post.get("assignee_id")),
+            team_id=form_id(post.get("team_id")),
             note=post.get("note", ""),
         )
     except BulkRefused as exc:
@@ -100,7 +83,7 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
         )
     except ApplicationError as exc:
         if exc.status in (403, 404):
-            return _refuse(request, exc)
+            return refuse(request, exc)
         messages.error(request, _message(exc))
     else:
         messages.success(request, _("已处理 %(n)d 张工单。") % {"n": changed})
@@ -113,30 +96,30 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def reply_fill_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The reply box filled with the chosen canned reply (htmx swaps the desk's textarea)."""
-    user = _user(request)
+    user = request_user(request)
     try:
         ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, write=True)
-        reply_id = _int(request.GET.get("reply"))
+        reply_id = form_id(request.GET.get("reply"))
         text = ""
         if reply_id is not None:
             reply = item_get_for_user(CannedReply, user=user, item_id=reply_id)
             text = reply_render(reply=reply, ticket=ticket, user=user)
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     return render(request, "workspace/partials/_reply_box.html", {"text": text})
 
 
 @login_required
 @require_POST
 def macro_run_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, write=True)
-        macro = item_get_for_user(Macro, user=user, item_id=_int(request.POST.get("macro")) or 0)
+        macro = item_get_for_user(Macro, user=user, item_id=form_id(request.POST.get("macro")) or 0)
         macro_run(actor=user, macro=macro, ticket=ticket)
     except ApplicationError as exc:
         if exc.status == 403 or (exc.status == 404 and "macro" not in request.POST):
-            return _refuse(request, exc)
+            return refuse(request, exc)
         messages.error(request, _message(exc))
     else:
         messages.success(request, _("已执行宏“%(title)s”。") % {"title": macro.title})
@@ -149,7 +132,7 @@ def _target(user: User, value: str) -> Ticket:
     found = None
     if value.upper().startswith("GD"):
         found = tickets.filter(number=value.upper()).first()
-    elif (ticket_id := _int(value)) is not None:
+    elif (ticket_id := form_id(value)) is not None:
         found = tickets.filter(pk=ticket_id).first()
     if found is None:
         raise NotFound(
@@ -162,11 +145,11 @@ def _target(user: User, value: str) -> Ticket:
 @login_required
 @require_POST
 def merge_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         source = ticket_get_for_user(user=user, ticket_id=ticket_id, write=True)
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     try:
         target = _target(user, request.POST.get("into", ""))
         ticket_merge(actor=user, source=source, target=target)
@@ -191,11 +174,11 @@ def _require_work(user: User) -> None:
 
 @login_required
 def replies_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     try:
         _require_work(user)
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     replies = list(usable(CannedReply, user).order_by("scope", "title", "id"))
     macros = list(usable(Macro, user).select_related("reply").order_by("scope", "title", "id"))
     return render(
@@ -214,7 +197,7 @@ def _shared_values(post: Any) -> dict[str, Any]:
     return {
         "title": post.get("title", ""),
         "scope": post.get("scope", Scope.PERSONAL),
-        "team_id": _int(post.get("team_id")),
+        "team_id": form_id(post.get("team_id")),
         "active": post.get("active") == "1",
     }
 
@@ -275,7 +258,7 @@ def _initial(item: Shared | None, kind: str) -> dict[str, Any]:
 
 
 def _edit(request: HttpRequest, kind: str, item_id: int | None) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     model: type[Shared] = CannedReply if kind == "reply" else Macro
     item: Shared | None = None
     try:
@@ -285,7 +268,7 @@ def _edit(request: HttpRequest, kind: str, item_id: int | None) -> HttpResponse:
             if request.method == "POST" and not may_change(user, item):
                 raise Forbidden(_("您不能修改这一条：个人的只有本人能改，本组和全员的由主管维护。"))
     except ApplicationError as exc:
-        return _refuse(request, exc)
+        return refuse(request, exc)
     values = _initial(item, kind)
     errors: dict[str, list[str]] = {}
     status = 200
@@ -300,11 +283,11 @@ def _edit(request: HttpRequest, kind: str, item_id: int | None) -> HttpResponse:
             else:
                 values.update(
                     {
-                        "reply_id": _int(post.get("reply_id")),
+                        "reply_id": form_id(post.get("reply_id")),
                         "reply_public": post.get("reply_public") == "1",
                         "set_priority": post.get("set_priority", ""),
-                        "set_team_id": _int(post.get("set_team_id")),
-                        "set_assignee_id": _int(post.get("set_assignee_id")),
+                        "set_team_id": form_id(post.get("set_team_id")),
+                        "set_assignee_id": form_id(post.get("set_assignee_id")),
                         "assign_to_self": post.get("assign_to_self") == "1",
                         "transition_to": post.get("transition_to", ""),
                         "note": post.get("note", ""),
@@ -314,7 +297,7 @@ def _edit(request: HttpRequest, kind: str, item_id: int | None) -> HttpResponse:
                 macro_save(actor=user, data=MacroInput(**values), macro=item)
         except ApplicationError as exc:
             if exc.status == 403:
-                return _refuse(request, exc)
+                return refuse(request, exc)
             errors = exc.fields or {"__all__": [exc.message]}
             status = 422
         else:
@@ -354,14 +337,14 @@ def macro_edit_view(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def delete_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     model: type[Shared] = CannedReply if kind == "reply" else Macro
     try:
         item = item_get_for_user(model, user=user, item_id=item_id, write=True)
         shared_delete(actor=user, item=item)
     except ApplicationError as exc:
         if exc.status in (403, 404):
-            return _refuse(request, exc)
+            return refuse(request, exc)
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已删除“%(title)s”。") % {"title": item.title})
@@ -373,9 +356,9 @@ def delete_view(request: HttpRequest, kind: str, item_id: int) -> HttpResponse:
 
 @login_required
 def load_view(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = request_user(request)
     if not can_view_load(user):
-        return _refuse(request, Forbidden(_("只有主管及以上可以查看坐席负载。")))
+        return refuse(request, Forbidden(_("只有主管及以上可以查看坐席负载。")))
     context: dict[str, Any] = {
         "teams": team_load(user=user),
         "refresh": LOAD_REFRESH_SECONDS,
