@@ -32,6 +32,10 @@ def shared_database(tmp_path: Path) -> Iterator[None]:
     connection.ensure_connection()
     target = sqlite3.connect(path)
     connection.connection.backup(target)
+    # In WAL already, as a running server's file is after its first connection: otherwise the
+    # threads' first connections race to switch the journal mode (the settings' init command),
+    # and that switch fails at once with "database is locked" instead of waiting.
+    target.execute("PRAGMA journal_mode=WAL")
     target.close()
     # This thread keeps its in-memory connection (closing it would drop the test database);
     # connections opened by other threads read the new name and use the file.
