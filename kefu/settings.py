@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "kefu.mail",
     "kefu.portal",
     "kefu.dispatch",
+    "kefu.analytics",
+    "kefu.reports",
+    "kefu.dashboard",
     "kefu.api",
     "kefu.web",
 ]

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages a Kefu feature needs, when they are missing.
-#   scripts/system-deps.sh run    gettext (compiling translations)
-#   scripts/system-deps.sh test   + chromium and fonts-noto-cjk (browser tests), dovecot-imapd
+#   scripts/system-deps.sh run    gettext (compiling translations), Pango and fonts-noto-cjk (the
+#                                 monthly report's PDF, rendered by WeasyPrint)
+#   scripts/system-deps.sh test   + chromium (browser tests), dovecot-imapd
 #                                 (the mail tests' IMAP server)
 # As root (as in CI) it installs with apt-get; otherwise it prints the exact line to run and
 # carries on: the feature that needs the package says clearly what is missing.
 set -u
-want=(gettext)
+want=(gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
 if [ "${1:-run}" = test ]; then
-  want+=(chromium fonts-noto-cjk dovecot-imapd)
+  want+=(chromium dovecot-imapd)
 fi
 missing=()
 for pkg in "${want[@]}"; do

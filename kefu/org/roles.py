@@ -67,6 +67,17 @@ _ROUTING_MANAGE = tuple(
 # Tickets: the lifecycle's trigger roles (kefu.desk.workflow) are these permissions.
 _TICKETS_WORK = ("desk.view_ticket", "desk.add_ticket", "desk.change_ticket", "desk.work_ticket")
 
+# Analytics: the monthly service costs (cost per contact) and the monthly report.
+_SERVICE_COSTS = tuple(
+    f"analytics.{action}_servicecost" for action in ("view", "add", "change", "delete")
+)
+_REPORTS_MANAGE = (
+    "reports.view_monthlyreport",
+    "reports.generate_monthlyreport",
+    "reports.view_reportsettings",
+    "reports.change_reportsettings",
+)
+
 ROLES: tuple[Role, ...] = (
     Role(
         "agent",
@@ -90,6 +101,8 @@ ROLES: tuple[Role, ...] = (
             "customers.merge_customers",
             "routing.set_own_presence",
             *_ROUTING_READ,
+            "analytics.view_kpis",
+            "reports.view_monthlyreport",
         ),
     ),
     Role(
@@ -124,6 +137,9 @@ ROLES: tuple[Role, ...] = (
             "routing.view_all_agents",
             *_ROUTING_READ,
             *_ROUTING_MANAGE,
+            "analytics.view_kpis",
+            *_SERVICE_COSTS,
+            *_REPORTS_MANAGE,
         ),
     ),
     Role(
@@ -140,6 +156,8 @@ ROLES: tuple[Role, ...] = (
             "desk.view_ticket",
             "desk.change_ticket",
             "desk.gm_ticket",
+            "analytics.view_kpis",
+            "reports.view_monthlyreport",
         ),
     ),
     Role(
@@ -152,7 +170,13 @@ ROLES: tuple[Role, ...] = (
         "sales",
         "销售",
         _("销售"),
-        (*_CUSTOMER_WRITE, *_ARCHIVE_READ, "desk.view_ticket", "desk.add_ticket"),
+        (
+            *_CUSTOMER_WRITE,
+            *_ARCHIVE_READ,
+            "desk.view_ticket",
+            "desk.add_ticket",
+            "reports.view_monthlyreport",  # the report's action lists are for sales
+        ),
     ),
     Role(
         "finance",
@@ -167,6 +191,8 @@ ROLES: tuple[Role, ...] = (
             "desk.view_ticket",
             "desk.change_ticket",
             "desk.finance_ticket",
+            *_SERVICE_COSTS,
+            "reports.view_monthlyreport",
         ),
     ),
     Role(
