@@ -3,7 +3,7 @@ not here, so an unknown value answers 400 with a Chinese message naming the allo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from ninja import Schema
 from pydantic import Field, StrictBool
@@ -92,6 +92,14 @@ class TicketListQuery(PageQuery):
     breached: bool | None = Field(None, description="true = 只看已超时的")
     q: Text(64) = Field("", description="工单号、客户手机号或主题中的词（两个汉字起）")  # type: ignore[valid-type]
     before_id: Id | None = Field(None, description="键集分页：只列出 id 小于它的工单")
+    teams: Text(200) = Field("", description="班组 ID，多个用逗号分隔（任一班组）")  # type: ignore[valid-type]
+    created_from: date | None = Field(None, description="创建日期起（含，北京时间）")
+    created_to: date | None = Field(None, description="创建日期止（含，北京时间）")
+    resolved_from: date | None = Field(None, description="解决日期起（含，北京时间）")
+    resolved_to: date | None = Field(None, description="解决日期止（含，北京时间）")
+    age: Text(8) = Field(  # type: ignore[valid-type]
+        "", description="开单时长：lt1d 1天内、1to3d、3to7d、7to30d、gt30d 30天以上"
+    )
 
 
 class Ref(Schema):
