@@ -132,9 +132,13 @@ def _link(**params: Any) -> str:
 
 
 def _seconds_display(seconds: int) -> str:
+    """A duration in words: "45 秒", "1 分 30 秒", "3 小时 05 分", "2 天 4 小时"."""
     minutes, rest = divmod(max(0, seconds), 60)
-    if minutes >= 60:
-        hours, minutes = divmod(minutes, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return _("%(d)d 天 %(h)d 小时") % {"d": days, "h": hours}
+    if hours:
         return _("%(h)d 小时 %(m)02d 分") % {"h": hours, "m": minutes}
     if minutes:
         return _("%(m)d 分 %(s)02d 秒") % {"m": minutes, "s": rest}
@@ -336,7 +340,13 @@ def _urgent(scope: DashboardScope, now: datetime) -> list[dict[str, Any]]:
                 "priority": str(Ticket.Priority(row["priority"]).label),
                 "due_kind": _("响应") if row["first_responded_at"] is None else _("解决"),
                 "due_at": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M") if due_at else "",
-                "left": "" if left is None else _seconds_display(left),
+                "left": ""
+                if left is None
+                else (
+                    _seconds_display(left)
+                    if left >= 0
+                    else _("已超 %(time)s") % {"time": _seconds_display(-left)}
+                ),
                 "overdue": left is not None and left < 0,
                 "assignee": row["assignee__display_name"] or row["assignee__username"] or "",
                 "link": reverse("desk:detail", args=[row["id"]]),
@@ -359,7 +369,9 @@ def _calls_waiting(now: datetime) -> dict[str, Any]:
     return {
         "count": waiting["n"],
         "longest_wait_s": longest,
-        "longest_wait": _seconds_display(longest) if waiting["n"] else "—",
+        "longest_wait": _("最长等待 %(time)s") % {"time": _seconds_display(longest)}
+        if waiting["n"]
+        else _("无人排队"),
         "link": reverse("calls:list"),
     }
 

@@ -72,7 +72,7 @@ def test_the_supervisor_sees_their_teams_figures_hand_counted(
     # calls: c1 and c2 ring, c3 lost its end event hours ago, c4 was answered
     assert data["calls"]["count"] == 2
     assert data["calls"]["longest_wait_s"] == 90
-    assert data["calls"]["longest_wait"] == "1 分 30 秒"
+    assert data["calls"]["longest_wait"] == "最长等待 1 分 30 秒"
     # agents of team A: agent online, agent2 on a break, the supervisor offline
     assert {item["status"]: item["count"] for item in data["agents"]["presence"]} == {
         "online": 1,
