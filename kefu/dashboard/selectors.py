@@ -156,6 +156,8 @@ def _merge(values: list[KpiValue]) -> KpiValue:
     first = values[0]
     if len(values) == 1:
         return first
+    if all(v.numerator is None for v in values):  # n/a everywhere (a filter not honoured)
+        return KpiValue(first.key, None, None, None, first.unit)
     numerator = sum((v.numerator for v in values if v.numerator is not None), Decimal(0))
     denominators = [v.denominator for v in values if v.denominator is not None]
     if not denominators:  # a count: the sum of the values
@@ -228,28 +230,42 @@ def kpi_cards(scope: DashboardScope, today: date) -> dict[str, list[dict[str, An
 # --- the live figures ------------------------------------------------------------------------
 
 
-def _open_figures(scope: DashboardScope, now: datetime) -> dict[str, Any]:
-    """Open tickets by state and by age, at risk and breached: one grouped query over the open
-    tickets (at most one row per open status)."""
+def _open_figures(scope: DashboardScope, now: datetime) -> tuple[dict[str, Any], dict[int, int]]:
+    """Open tickets by state, the backlog (open and not yet resolved: the KPI layer's
+    ``backlog``, without the resolved tickets waiting to be closed) by age, at risk and
+    breached, and each assignee's open tickets: one query over the open tickets grouped by
+    state and assignee (rows: open states × agents, never tickets)."""
+    unresolved = Q(resolved_at__isnull=True)
     age_counts = {
-        bucket.key: Count("id", filter=age_filter(bucket.key, now)) for bucket in AGE_BUCKETS
+        bucket.key: Count("id", filter=unresolved & age_filter(bucket.key, now))
+        for bucket in AGE_BUCKETS
     }
     rows = list(
         Ticket.objects.filter(scope.ticket_filter(), status__in=OPEN_STATUSES)
-        .values("status")
+        .values("status", "assignee_id")
         .annotate(
             n=Count("id"),
+            backlog=Count("id", filter=unresolved),
             at_risk=Count("id", filter=at_risk_filter(now)),
             breached=Count("id", filter=Q(sla_breached=True)),
             **age_counts,
         )
         .order_by()
     )
-    by_status = {row["status"]: row["n"] for row in rows}
+    by_status: dict[str, int] = {}
+    held: dict[int, int] = {}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + row["n"]
+        if row["assignee_id"] is not None:
+            held[row["assignee_id"]] = held.get(row["assignee_id"], 0) + row["n"]
     team = scope.link_params()
     statuses = [status for status in OPEN_STATUSES if by_status.get(status)]
-    return {
+    figures = {
         "open": {"count": sum(by_status.values()), "link": _link(queue="open", **team)},
+        "backlog": {
+            "count": sum(row["backlog"] for row in rows),
+            "link": _link(queue="open", unresolved="1", **team),
+        },
         "at_risk": {
             "count": sum(row["at_risk"] for row in rows),
             "link": _link(queue="at_risk", **team),
@@ -268,9 +284,13 @@ def _open_figures(scope: DashboardScope, now: datetime) -> dict[str, Any]:
             "keys": [bucket.key for bucket in AGE_BUCKETS],
             "categories": [str(bucket.label) for bucket in AGE_BUCKETS],
             "counts": [sum(row[bucket.key] for row in rows) for bucket in AGE_BUCKETS],
-            "links": [_link(queue="open", age=bucket.key, **team) for bucket in AGE_BUCKETS],
+            "links": [
+                _link(queue="open", unresolved="1", age=bucket.key, **team)
+                for bucket in AGE_BUCKETS
+            ],
         },
     }
+    return figures, held
 
 
 def _flow_figures(scope: DashboardScope, today: date) -> dict[str, Any]:
@@ -376,9 +396,10 @@ def _calls_waiting(now: datetime) -> dict[str, Any]:
     }
 
 
-def _agents(scope: DashboardScope, today: date) -> dict[str, Any]:
+def _agents(scope: DashboardScope, today: date, held: dict[int, int]) -> dict[str, Any]:
     """Presence counts of the teams' agents, and each agent at work (online, busy or on a
-    break) with the open tickets they hold and those they resolved today: three queries."""
+    break) with the open tickets they hold (``held``, of the teams in scope) and those they
+    resolved today: two queries."""
     members = Membership.objects.filter(user__is_active=True)
     if scope.team_ids is not None:
         members = members.filter(team_id__in=scope.team_ids)
@@ -395,11 +416,12 @@ def _agents(scope: DashboardScope, today: date) -> dict[str, Any]:
         presence[status] += 1
         if status != AgentPresence.Status.OFFLINE:
             working.append(user_id)
-    visible = tickets_for_user(scope.user)
-    held = _per_assignee(visible.filter(assignee_id__in=working, status__in=OPEN_STATUSES))
     resolved = _per_assignee(
-        visible.filter(assignee_id__in=working, resolved_at__gte=day_start(today))
+        Ticket.objects.filter(
+            scope.ticket_filter(), assignee_id__in=working, resolved_at__gte=day_start(today)
+        )
     )
+    team = scope.link_params()
     rows = []
     rank = {status.value: index for index, status in enumerate(PRESENCE_ORDER)}
     for user_id in sorted(working, key=lambda pk: rank[people[pk]["user__presence__status"]]):
@@ -412,13 +434,14 @@ def _agents(scope: DashboardScope, today: date) -> dict[str, Any]:
                 "status": status,
                 "status_display": str(AgentPresence.Status(status).label),
                 "open": held.get(user_id, 0),
-                "open_link": _link(queue="open", assignee=user_id),
+                "open_link": _link(queue="open", assignee=user_id, **team),
                 "resolved_today": resolved.get(user_id, 0),
                 "resolved_link": _link(
                     queue="all",
                     assignee=user_id,
                     resolved_from=today.isoformat(),
                     resolved_to=today.isoformat(),
+                    **team,
                 ),
             }
         )
@@ -461,9 +484,10 @@ def dashboard_data(scope: DashboardScope, *, now: datetime | None = None) -> dic
             "teams": [{"id": team.pk, "name": team.name} for team in scope.teams],
         },
         "kpis": kpi_cards(scope, today),
-        "tickets": {**_open_figures(scope, now), **_flow_figures(scope, today)},
-        "urgent": _urgent(scope, now),
-        "calls": _calls_waiting(now),
-        "agents": _agents(scope, today),
     }
+    open_figures, held = _open_figures(scope, now)
+    data["tickets"] = {**open_figures, **_flow_figures(scope, today)}
+    data["urgent"] = _urgent(scope, now)
+    data["calls"] = _calls_waiting(now)
+    data["agents"] = _agents(scope, today, held)
     return data

@@ -238,6 +238,7 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
             resolved_from=filters.resolved_from,
             resolved_to=filters.resolved_to,
             age=filters.age,
+            unresolved=filters.unresolved,
         ),
     )
     # The page's ids first, then its rows with their customer, assignee and team: when the

@@ -100,6 +100,7 @@ class TicketListQuery(PageQuery):
     age: Text(8) = Field(  # type: ignore[valid-type]
         "", description="开单时长：lt1d 1天内、1to3d、3to7d、7to30d、gt30d 30天以上"
     )
+    unresolved: bool = Field(False, description="true = 不含已解决待关闭的（积压口径）")
 
 
 class Ref(Schema):

@@ -86,7 +86,8 @@ def day_range_filter(field: str, first: date | None, last: date | None) -> Q:
 class TicketFilters:
     """The list's filters; empty means "any". Dates are business days (Asia/Shanghai), both
     ends inclusive; ``age`` is one of AGE_KEYS (open tickets by time since creation, as the
-    dashboard's ageing chart); ``teams`` is any of several teams."""
+    dashboard's ageing chart); ``teams`` is any of several teams; ``unresolved`` leaves out
+    the resolved tickets still waiting to be closed (the backlog of the KPI layer)."""
 
     queue: str = ""
     status: str = ""
@@ -104,6 +105,7 @@ class TicketFilters:
     resolved_from: date | None = None
     resolved_to: date | None = None
     age: str = ""
+    unresolved: bool = False
 
 
 def ticket_search_filter(q: str) -> Q | None:
@@ -221,6 +223,8 @@ def ticket_list(*, user: User, filters: TicketFilters | None = None) -> QuerySet
         tickets = tickets.filter(
             day_range_filter("resolved_at", filters.resolved_from, filters.resolved_to)
         )
+    if filters.unresolved:
+        tickets = tickets.filter(resolved_at__isnull=True)
     if filters.age in AGE_KEYS:
         tickets = tickets.filter(age_filter(filters.age, timezone.now()))
     search = ticket_search_filter(filters.q)

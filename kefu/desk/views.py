@@ -94,6 +94,7 @@ EXTRA_FILTERS = {
     "resolved_from": gettext_lazy("解决自"),
     "resolved_to": gettext_lazy("解决至"),
     "age": gettext_lazy("开单时长"),
+    "unresolved": gettext_lazy("未解决（不含已解决待关闭）"),
 }
 
 
@@ -113,6 +114,8 @@ def _extra_filter_chips(filters: TicketFilters) -> list[tuple[str, str, str]]:
     if filters.age:
         label = next(str(bucket.label) for bucket in AGE_BUCKETS if bucket.key == filters.age)
         chips.append(("age", filters.age, f"{EXTRA_FILTERS['age']}：{label}"))
+    if filters.unresolved:
+        chips.append(("unresolved", "1", str(EXTRA_FILTERS["unresolved"])))
     return chips
 
 
@@ -157,6 +160,7 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         resolved_from=_day(get.get("resolved_from")),
         resolved_to=_day(get.get("resolved_to")),
         age=_choice(get.get("age"), list(AGE_KEYS)),
+        unresolved=get.get("unresolved") == "1",
     )
     try:
         tickets = ticket_list(user=user, filters=filters)

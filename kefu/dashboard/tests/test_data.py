@@ -38,6 +38,7 @@ def test_the_supervisor_sees_their_teams_figures_hand_counted(
     # then: team A only (T6 of team B is left out)
     tickets = data["tickets"]
     assert tickets["open"]["count"] == 5  # T1 T2 T3 T4 T7
+    assert tickets["backlog"]["count"] == 4  # T4 is resolved, waiting to be closed
     assert dict(zip(tickets["by_status"]["keys"], tickets["by_status"]["counts"], strict=True)) == {
         "new": 1,
         "open": 1,
@@ -51,7 +52,7 @@ def test_the_supervisor_sees_their_teams_figures_hand_counted(
         "1to3d": 1,  # T2
         "3to7d": 0,
         "7to30d": 1,  # T3
-        "gt30d": 1,  # T4
+        "gt30d": 0,  # T4 is resolved: not in the backlog
     }
     assert tickets["at_risk"]["count"] == 2  # T2 T7
     assert tickets["breached"]["count"] == 1  # T3
@@ -152,6 +153,7 @@ def _links(data: dict[str, Any]) -> list[tuple[str, int, str]]:
         (key, tickets[key]["count"], tickets[key]["link"])
         for key in (
             "open",
+            "backlog",
             "at_risk",
             "breached",
             "created_today",
@@ -189,7 +191,7 @@ def test_every_figure_links_to_as_many_tickets_as_it_says(
     links = _links(data)
     assert data["agents"]["rows"]
     assert len(links) == (
-        7 + len(data["tickets"]["by_status"]["keys"]) + 5 + 2 * len(data["agents"]["rows"])
+        8 + len(data["tickets"]["by_status"]["keys"]) + 5 + 2 * len(data["agents"]["rows"])
     )
     for what, figure, link in links:
         assert _list_count(client, link) == figure, (what, link)
