@@ -171,21 +171,25 @@ def _merge(values: list[KpiValue]) -> KpiValue:
     return KpiValue(first.key, numerator, denominator, value, first.unit)
 
 
-def _kpis_for(keys: Iterable[str], slices: list[Slice]) -> dict[str, KpiValue]:
-    from kefu.analytics.kpis import kpis
-
-    keys = list(keys)
-    per_slice = [kpis(keys, one) for one in slices]
-    return {key: _merge([values[key] for values in per_slice]) for key in keys}
-
-
-def _period_slices(scope: DashboardScope, period: str, today: date) -> list[Slice]:
-    from kefu.analytics.kpis import Slice
+def _period_values(
+    scope: DashboardScope, period: str, today: date
+) -> dict[str, tuple[KpiValue, bool]]:
+    """Each card's KPI over the day or week of ``today`` and whether it is the whole centre's:
+    a KPI the layer cannot slice by team (the offered-call ones) would be n/a for a team, so a
+    team's dashboard shows the centre's figure, marked as such."""
+    from kefu.analytics.kpis import DEFINITIONS, Slice, kpis
 
     make = Slice.day if period == "day" else Slice.week
+    keys = [key for key, _label in KPI_CARDS]
     if scope.team_ids is None:
-        return [make(today)]
-    return [make(today, team_id=team_id) for team_id in scope.team_ids]
+        return {key: (value, False) for key, value in kpis(keys, make(today)).items()}
+    by_team = [key for key in keys if "team" in DEFINITIONS[key].honours]
+    per_team = [kpis(by_team, make(today, team_id=team_id)) for team_id in scope.team_ids]
+    values = {key: (_merge([one[key] for one in per_team]), False) for key in by_team}
+    centre = [key for key in keys if key not in values]
+    if centre:
+        values.update({key: (value, True) for key, value in kpis(centre, make(today)).items()})
+    return values
 
 
 def kpi_cards(scope: DashboardScope, today: date) -> dict[str, list[dict[str, Any]]]:
@@ -204,7 +208,7 @@ def kpi_cards(scope: DashboardScope, today: date) -> dict[str, list[dict[str, An
     monday = today - timedelta(days=today.weekday())
     cards = {}
     for period, first in (("day", today), ("week", monday)):
-        values = _kpis_for([key for key, _label in KPI_CARDS], _period_slices(scope, period, today))
+        values = _period_values(scope, period, today)
         resolved_link = _link(
             queue="all",
             resolved_from=first.isoformat(),
@@ -215,12 +219,14 @@ def kpi_cards(scope: DashboardScope, today: date) -> dict[str, list[dict[str, An
             {
                 "key": key,
                 "label": str(label),
-                "value": None if values[key].value is None else float(values[key].value),
-                "display": values[key].display(),
-                "unit": values[key].unit,
+                "value": None if value.value is None else float(value.value),
+                "display": value.display(),
+                "unit": value.unit,
+                "scope": _("全中心") if centre and scope.team_ids is not None else "",
                 "link": reverse("calls:list") if key in CALL_KPIS else resolved_link,
             }
             for key, label in KPI_CARDS
+            for value, centre in [values[key]]
         ]
     if ttl > 0:
         cache.set(key, cards, timeout=ttl)
