@@ -15,7 +15,6 @@ same tickets, so the number on the dashboard is the number of rows behind its li
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -40,7 +39,7 @@ from kefu.org.models import Membership, Team, User
 from kefu.routing.models import AgentPresence
 
 if TYPE_CHECKING:
-    from kefu.analytics.kpis import KpiValue, Slice  # type: ignore[import-not-found]
+    from kefu.analytics.kpis import KpiValue  # type: ignore[import-not-found]
 
 REFRESH_S = 30  # KEFU_DASHBOARD_REFRESH_S overrides it
 KPI_CACHE_S = 60  # KEFU_DASHBOARD_KPI_CACHE_S: the KPI cards' cache (the live counts are not)
