@@ -58,6 +58,9 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wrkload import WRK, WrkSample, run_wrk
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
 KEFU = str(Path(sys.executable).parent / "kefu")
@@ -80,6 +83,8 @@ REQUESTS = {
     "ticket_create": 600,
 }
 SCENARIOS = tuple(REQUESTS)
+WRK_SECONDS = 10.0  # length of one run with the wrk client (--scale multiplies it)
+WRK_TABLE = 8_000  # requests generated per wrk run (wrk wraps around if it sends more)
 RUN_TIME_CAP = 120.0  # seconds: stop issuing requests in a run after this long, whatever happens
 REQUEST_TIMEOUT = 30.0
 # The machine is shared: before each run wait (up to QUIET_WAIT s) until other programs use less
@@ -526,6 +531,8 @@ def measure(
     total: int,
     make: Callable[[int], RequestSpec],
     meter: CpuMeter | None = None,
+    client: str = "httpx",
+    seconds: float = WRK_SECONDS,
 ) -> RunResult:
     if meter:
         meter.wait_quiet()
@@ -533,14 +540,26 @@ def measure(
     asyncio.run(load(base_url=base_url, token=token, concurrency=4, total=40, make=make))
     if meter:
         meter.start()
-    sample = asyncio.run(
-        load(base_url=base_url, token=token, concurrency=concurrency, total=total, make=make)
-    )
+    sample: Sample | WrkSample
+    if client == "wrk":
+        sample = run_wrk(
+            base_url=base_url,
+            token=token,
+            concurrency=concurrency,
+            total=max(total, WRK_TABLE),
+            make=make,
+            seconds=seconds,
+        )
+    else:
+        sample = asyncio.run(
+            load(base_url=base_url, token=token, concurrency=concurrency, total=total, make=make)
+        )
     other = meter.other_cores() if meter else 0.0
     wall = sample.wall
     ms = sorted(value * 1000 for value in sample.latencies)
     by_label = {}
-    for label, values in sorted(sample.by_label.items()):
+    labelled = sample.by_label if isinstance(sample, Sample) else {}
+    for label, values in sorted(labelled.items()):
         label_ms = sorted(value * 1000 for value in values)
         by_label[label] = {
             "n": len(label_ms),
@@ -549,7 +568,7 @@ def measure(
         }
     by_kind = {}
     kinds: dict[str, list[float]] = collections.defaultdict(list)
-    for label, values in sample.by_label.items():
+    for label, values in labelled.items():
         kinds[label.split(":", 1)[0]] += [value * 1000 for value in values]
     for kind, values in sorted(kinds.items()):
         values.sort()
@@ -857,6 +876,7 @@ def bench_database(
     rng: random.Random,
     scenarios: tuple[str, ...] = SCENARIOS,
     reuse: bool = False,
+    client: str = "httpx",
 ) -> DatabaseResult:
     seeded = reuse and pg_exists()
     with database_env(database, reuse=reuse) as env:
@@ -933,6 +953,8 @@ def bench_database(
                         total=total,
                         make=make,
                         meter=meter,
+                        client=client,
+                        seconds=WRK_SECONDS * scale,
                     )
                     log(
                         f"    {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
@@ -1129,6 +1151,13 @@ def main() -> int:
         default=QUIET_WAIT,
         help=f"seconds to wait for a quiet machine before each run (default {QUIET_WAIT:.0f})",
     )
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "httpx"),
+        default="wrk" if WRK else "httpx",
+        help="the load client: wrk (C, light; the default when installed) or httpx (Python; "
+        "gives per-query figures for the searches)",
+    )
     args = parser.parse_args()
     CpuMeter.quiet_wait = args.quiet_wait
     scenarios = tuple(name.strip() for name in args.scenarios.split(",") if name.strip())
@@ -1159,6 +1188,7 @@ def main() -> int:
                     rng=random.Random(args.seed),
                     scenarios=scenarios,
                     reuse=args.reuse,
+                    client=args.client,
                 )
             )
     finally:
@@ -1175,6 +1205,7 @@ def main() -> int:
                 "started_at": stamp,
                 "duration_s": round(time.monotonic() - started, 1),
                 "machine": machine(),
+                "client": args.client,
                 "command": " ".join(sys.argv),
                 "server": "kefu run --no-worker --workers 2 (gunicorn, KEFU_DEBUG=0)",
                 "requests_per_run": {k: max(50, int(v * args.scale)) for k, v in REQUESTS.items()},
