@@ -14,7 +14,10 @@ Team A (the supervisor's):
 Team B: T6 open, created 1 h ago, held by ``outsider``.
 
 Calls: two ringing now (offered 90 s and 30 s ago), one "ringing" for 5 h (its end event was
-lost: not waiting), one answered.
+lost: not waiting), one being answered; ended today: k1 answered by ``agent`` after 10 s (talk
+100 s), k2 by ``outsider`` after 30 s (200 s), k3 abandoned at 12 s, k4 at 3 s (a short
+abandon); ended Monday: k5 answered by ``agent`` after 20 s (60 s).
+T5 was due Tuesday 12:00 (met); T2 is due today 16:00 (not yet resolved).
 Presence: ``agent`` online, ``agent2`` (team A) on a break, ``outsider`` (team B) online, the
 supervisor (a team A member) offline.
 """
@@ -105,6 +108,7 @@ def desk(
             datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI),
             assignee=agent,
             resolved_at=datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI),
+            resolution_due=datetime(2026, 11, 24, 12, 0, tzinfo=SHANGHAI),
             closed_at=datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI),
         ),
         "T6": ticket("T6", "open", NOW - timedelta(hours=1), team=org["team_b"], assignee=outsider),
@@ -137,22 +141,27 @@ def desk(
             status=status,
             answered_at=NOW - timedelta(minutes=2) if status == Call.Status.ANSWERED else None,
         )
+    # ended calls for the KPI cards: (id, offered, wait, outcome, talk, answering agent)
+    for number, offered, wait, outcome, talk, by in (
+        ("k1", NOW - timedelta(minutes=60), 10, "answered", 100, agent),
+        ("k2", NOW - timedelta(minutes=50), 30, "answered", 200, outsider),
+        ("k3", NOW - timedelta(minutes=40), 12, "abandoned", None, None),
+        ("k4", NOW - timedelta(minutes=30), 3, "abandoned", None, None),  # a short abandon
+        ("k5", datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI), 20, "answered", 60, agent),
+    ):
+        Call.objects.create(
+            call_id=number,
+            caller="+8613900000000",
+            offered_at=offered,
+            status=Call.Status.ENDED,
+            outcome=outcome,
+            wait_seconds=wait,
+            talk_seconds=talk,
+            agent=by,
+            answered_at=offered + timedelta(seconds=wait) if talk else None,
+            ended_at=offered + timedelta(seconds=wait + (talk or 0)),
+        )
     AgentPresence.objects.create(user=agent, status=AgentPresence.Status.ONLINE)
     AgentPresence.objects.create(user=agent2, status=AgentPresence.Status.BREAK)
     AgentPresence.objects.create(user=outsider, status=AgentPresence.Status.ONLINE)
     return tickets
-
-
-@pytest.fixture(autouse=True)
-def _kpi_permission_shim(db: None) -> None:  # TEMPORARY until the KPI layer lands
-    from django.contrib.auth.models import Group, Permission
-    from django.contrib.contenttypes.models import ContentType
-
-    from kefu.org.roles import ROLE_BY_CODE
-
-    if Permission.objects.filter(content_type__app_label="analytics", codename="view_kpis"):
-        return
-    ct, _ = ContentType.objects.get_or_create(app_label="analytics", model="servicecost")
-    perm = Permission.objects.create(content_type=ct, codename="view_kpis", name="kpis")
-    for code in ("supervisor", "manager", "gm"):
-        Group.objects.get(name=ROLE_BY_CODE[code].name).permissions.add(perm)

@@ -68,6 +68,7 @@ def test_the_supervisor_sees_their_teams_figures_hand_counted(
     assert data["urgent"][0]["due_kind"] == "响应"
     assert data["urgent"][0]["due_at"] == "2026-11-25 15:20"
     assert data["urgent"][0]["left"] == "20 分 00 秒"
+    assert data["urgent"][0]["assignee"] == "未分派"
     assert data["urgent"][1]["due_kind"] == "解决"
     assert data["urgent"][1]["assignee"] == "agent"
     # calls: c1 and c2 ring, c3 lost its end event hours ago, c4 was answered
@@ -280,16 +281,26 @@ def test_the_api_answers_the_same_as_the_page_data(
     assert api_as(supervisor).get("/api/v1/dashboard", team=999999).status_code == 404
 
 
+@pytest.mark.parametrize("persona", ["supervisor", "manager"])
 def test_the_data_takes_a_fixed_handful_of_queries(
     client: Client,
-    manager: User,
+    persona: str,
+    request: pytest.FixtureRequest,
     desk: dict[str, Ticket],
     frozen_now: datetime,
+    settings: Any,
     django_assert_max_num_queries: Any,
 ) -> None:
-    client.force_login(manager)
-    client.get("/dashboard/data/")  # the session and the permissions, once
-    with django_assert_max_num_queries(12):
+    client.force_login(request.getfixturevalue(persona))
+    client.get("/dashboard/data/")  # the permissions are cached, the KPI cards too
+    # the session and the user, then the teams, the members with their presence, the open
+    # tickets grouped, created/resolved, the ten most urgent, the calls waiting, the agents'
+    # resolved today
+    with django_assert_max_num_queries(9):
+        assert client.get("/dashboard/data/").status_code == 200
+    # without the KPI cache: the KPI layer's 8 queries for today and 8 for the week on top
+    settings.KEFU_DASHBOARD_KPI_CACHE_S = 0
+    with django_assert_max_num_queries(9 + 16):
         assert client.get("/dashboard/data/").status_code == 200
 
 
@@ -307,3 +318,76 @@ def test_the_page_renders_the_figures_and_the_refresh_setting(
     assert 'data-refresh-ms="2000"' in page
     assert "vendor/echarts/echarts.min.js" in page
     assert desk["T7"].number in page
+
+
+def _cards(data: dict[str, Any], period: str) -> dict[str, tuple[str, str]]:
+    return {card["key"]: (card["display"], card["scope"]) for card in data["kpis"][period]}
+
+
+def test_the_kpi_cards_of_today_and_this_week_hand_computed(
+    client: Client, manager: User, desk: dict[str, Ticket], frozen_now: datetime
+) -> None:
+    data = _data(client, manager)
+    assert _cards(data, "day") == {
+        "answer_rate": ("50.0%", ""),  # k1 k2 of k1..k4
+        "abandon_rate": ("33.3%", ""),  # k3 of the 3 offered without k4's short abandon
+        "service_level": ("50.0%", ""),  # k1 ÷ (2 answered + 0 abandoned after 20 s)
+        "asa": ("20.0 秒", ""),  # (10 + 30) ÷ 2
+        "aht": ("150.0 秒", ""),  # (100 + 200) ÷ 2
+        "fcr": ("—", ""),  # no ticket has a customer: no eligible first contact
+        "sla_response": ("0.0%", ""),  # T7 due 15:20 and not answered
+        "sla_resolution": ("0.0%", ""),  # T2 due 16:00 and not resolved
+    }
+    assert _cards(data, "week") == {
+        "answer_rate": ("60.0%", ""),  # k1 k2 k5 of 5
+        "abandon_rate": ("25.0%", ""),  # k3 of 4
+        "service_level": ("66.7%", ""),  # k1 k5 (20 s is within 20 s) ÷ 3
+        "asa": ("20.0 秒", ""),  # (10 + 30 + 20) ÷ 3
+        "aht": ("120.0 秒", ""),  # (100 + 200 + 60) ÷ 3
+        "fcr": ("—", ""),
+        "sla_response": ("0.0%", ""),
+        "sla_resolution": ("50.0%", ""),  # T5 met Tuesday, T2 due today not resolved
+    }
+    card = data["kpis"]["week"][0]
+    assert card["label"] == "接通率"
+    assert card["value"] == 60.0
+    assert card["link"] == "/calls/"
+    sla = next(card for card in data["kpis"]["week"] if card["key"] == "sla_resolution")
+    assert sla["link"] == "/tickets/?queue=all&resolved_from=2026-11-23&resolved_to=2026-11-25"
+
+
+def test_a_teams_kpi_cards_are_the_teams_except_the_offered_call_ones(
+    client: Client, supervisor: User, desk: dict[str, Ticket], frozen_now: datetime
+) -> None:
+    data = _data(client, supervisor)
+    centre = "全中心"
+    assert _cards(data, "day") == {
+        "answer_rate": ("50.0%", centre),
+        "abandon_rate": ("33.3%", centre),
+        "service_level": ("50.0%", centre),
+        "asa": ("10.0 秒", ""),  # k1, answered by team A's agent
+        "aht": ("100.0 秒", ""),
+        "fcr": ("—", ""),
+        "sla_response": ("0.0%", ""),
+        "sla_resolution": ("0.0%", ""),
+    }
+    week = _cards(data, "week")
+    assert week["asa"] == ("15.0 秒", "")  # (10 + 20) ÷ 2: k1 and k5
+    assert week["aht"] == ("80.0 秒", "")  # (100 + 60) ÷ 2
+    assert week["sla_resolution"] == ("50.0%", "")
+
+
+def test_several_teams_are_combined_as_a_ratio_of_sums(
+    client: Client,
+    make_user: Callable[..., User],
+    desk: dict[str, Ticket],
+    frozen_now: datetime,
+) -> None:
+    # a supervisor of both teams: ASA over k1 (team A) and k2 (team B) together
+    both = make_user("both", "supervisor", teams=("team_a", "team_b"))
+    data = _data(client, both)
+    assert data["scope"]["label"] == "我的班组"
+    assert data["tickets"]["open"]["count"] == 6
+    assert _cards(data, "day")["asa"] == ("20.0 秒", "")  # (10 + 30) ÷ 2, not a mean of means
+    assert _cards(data, "week")["aht"] == ("120.0 秒", "")  # (100 + 60 + 200) ÷ 3
+    assert "teams=" in data["tickets"]["open"]["link"]

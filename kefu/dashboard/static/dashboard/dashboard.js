@@ -79,7 +79,7 @@
       subject.style.maxWidth = "16rem";
       cell(row, item.due_kind + " " + item.due_at);
       cell(row, item.left, item.overdue ? "text-danger" : "text-orange");
-      cell(row, item.assignee || "—");
+      cell(row, item.assignee);
       body.appendChild(row);
     });
     if (!items.length) { emptyRow(body, 5, config.dataset.emptyUrgent); }
@@ -117,7 +117,15 @@
       var parts = node.getAttribute("data-kpi").split(".");
       var card = (next.kpis[parts[0]] || []).filter(function (item) { return item.key === parts[1]; })[0];
       if (!card) { return; }
-      node.querySelector("[data-kpi-value]").textContent = card.display;
+      var holder = node.querySelector("[data-kpi-value]");
+      if (card.value === null) {
+        var na = document.createElement("span");
+        na.className = "dash-na";
+        na.textContent = config.dataset.na;
+        holder.replaceChildren(na);
+      } else {
+        holder.textContent = card.display;
+      }
       node.setAttribute("href", card.link);
     });
     document.getElementById("dash-generated").textContent = next.generated_at;
