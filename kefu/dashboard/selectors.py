@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from kefu.analytics.kpis import KpiValue
 
 REFRESH_S = 30  # KEFU_DASHBOARD_REFRESH_S overrides it
-KPI_CACHE_S = 60  # KEFU_DASHBOARD_KPI_CACHE_S: the KPI cards' cache (the live counts are not)
+KPI_CACHE_S = 120  # KEFU_DASHBOARD_KPI_CACHE_S: the KPI cards' cache (the live counts are not)
 URGENT_LIMIT = 10
 # A call still "ringing" after this long lost its end event (the PBX never sent it): it is not
 # waiting any more, and it must not keep the longest wait growing for ever.
@@ -170,36 +170,94 @@ def _merge(values: list[KpiValue]) -> KpiValue:
     return KpiValue(first.key, numerator, denominator, value, first.unit)
 
 
+def _kpi_keys(team_id: int | None) -> list[str]:
+    """The cards' KPIs a slice computes: all of them for the centre, for a team those the KPI
+    layer can slice by team."""
+    from kefu.analytics.kpis import DEFINITIONS
+
+    keys = [key for key, _label in KPI_CARDS]
+    if team_id is None:
+        return keys
+    return [key for key in keys if "team" in DEFINITIONS[key].honours]
+
+
+def _cache_key(team_id: int | None, period: str, today: date, part: str = "") -> str:
+    return f"kefu:dashboard:kpis:{team_id or 'all'}{part}:{period}:{today.isoformat()}"
+
+
+def _kpi_ttl() -> int:
+    return int(getattr(settings, "KEFU_DASHBOARD_KPI_CACHE_S", KPI_CACHE_S))
+
+
+def slice_kpis(
+    team_id: int | None, period: str, today: date, *, keys: list[str] | None = None
+) -> dict[str, KpiValue]:
+    """The cards' KPIs of the centre (``team_id`` None) or of one team over the day or week of
+    ``today``, cached for KEFU_DASHBOARD_KPI_CACHE_S seconds (the job dashboard_kpis_warm
+    recomputes them every minute, so a dashboard seldom waits for the KPI layer). ``keys``
+    asks the centre for a few KPIs only (a team's dashboard needs the centre's offered-call
+    KPIs): the centre's full set when cached, else those alone."""
+    from kefu.analytics.kpis import Slice, kpis
+
+    ttl = _kpi_ttl()
+    values: dict[str, KpiValue] | None = (
+        cache.get(_cache_key(team_id, period, today)) if ttl > 0 else None
+    )
+    if values is not None:
+        return values
+    part = "" if keys is None else ":" + ",".join(keys)
+    if keys is not None and ttl > 0:
+        values = cache.get(_cache_key(team_id, period, today, part))
+        if values is not None:
+            return values
+    make = Slice.day if period == "day" else Slice.week
+    filters = {} if team_id is None else {"team_id": team_id}
+    values = kpis(keys or _kpi_keys(team_id), make(today, **filters))
+    if ttl > 0:
+        cache.set(_cache_key(team_id, period, today, part), values, timeout=ttl)
+    return values
+
+
+def dashboard_kpis_warm(today: date | None = None) -> int:
+    """Compute and cache the cards' KPIs of the centre and of every team, today and this week,
+    so that dashboards find them ready. Returns the number of slices computed."""
+    today = today or timezone.localdate()
+    if _kpi_ttl() <= 0:
+        return 0
+    from kefu.analytics.kpis import Slice, kpis
+
+    count = 0
+    for team_id in [None, *Team.objects.order_by("id").values_list("id", flat=True)]:
+        for period in ("day", "week"):
+            make = Slice.day if period == "day" else Slice.week
+            filters = {} if team_id is None else {"team_id": team_id}
+            values = kpis(_kpi_keys(team_id), make(today, **filters))
+            cache.set(_cache_key(team_id, period, today), values, timeout=_kpi_ttl())
+            count += 1
+    return count
+
+
 def _period_values(
     scope: DashboardScope, period: str, today: date
 ) -> dict[str, tuple[KpiValue, bool]]:
     """Each card's KPI over the day or week of ``today`` and whether it is the whole centre's:
     a KPI the layer cannot slice by team (the offered-call ones) would be n/a for a team, so a
-    team's dashboard shows the centre's figure, marked as such."""
-    from kefu.analytics.kpis import DEFINITIONS, Slice, kpis
-
-    make = Slice.day if period == "day" else Slice.week
-    keys = [key for key, _label in KPI_CARDS]
+    team's dashboard shows the centre's figure, marked as such. Several teams are merged from
+    each team's numerator and denominator."""
     if scope.team_ids is None:
-        return {key: (value, False) for key, value in kpis(keys, make(today)).items()}
-    by_team = [key for key in keys if "team" in DEFINITIONS[key].honours]
-    per_team = [kpis(by_team, make(today, team_id=team_id)) for team_id in scope.team_ids]
+        return {key: (value, False) for key, value in slice_kpis(None, period, today).items()}
+    per_team = [slice_kpis(team_id, period, today) for team_id in scope.team_ids]
+    by_team = _kpi_keys(scope.team_ids[0])
     values = {key: (_merge([one[key] for one in per_team]), False) for key in by_team}
-    centre = [key for key in keys if key not in values]
+    centre = [key for key, _label in KPI_CARDS if key not in values]
     if centre:
-        values.update({key: (value, True) for key, value in kpis(centre, make(today)).items()})
+        centre_values = slice_kpis(None, period, today, keys=centre)
+        values.update({key: (centre_values[key], True) for key in centre})
     return values
 
 
 def kpi_cards(scope: DashboardScope, today: date) -> dict[str, list[dict[str, Any]]]:
-    """Today's and this week's KPI cards, cached for KEFU_DASHBOARD_KPI_CACHE_S seconds per
-    scope and day: they move slowly, and the KPI layer reads the whole day's and week's calls
-    and tickets."""
-    ttl = int(getattr(settings, "KEFU_DASHBOARD_KPI_CACHE_S", KPI_CACHE_S))
-    key = f"kefu:dashboard:kpis:{scope.key}:{today.isoformat()}"
-    cards: dict[str, list[dict[str, Any]]] | None = cache.get(key) if ttl > 0 else None
-    if cards is not None:
-        return cards
+    """Today's and this week's KPI cards (each slice's KPIs cached, see slice_kpis)."""
     monday = today - timedelta(days=today.weekday())
     cards = {}
     for period, first in (("day", today), ("week", monday)):
@@ -230,8 +288,6 @@ def kpi_cards(scope: DashboardScope, today: date) -> dict[str, list[dict[str, An
             for key, label in KPI_CARDS
             for value, centre in [values[key]]
         ]
-    if ttl > 0:
-        cache.set(key, cards, timeout=ttl)
     return cards
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
+from kefu.dashboard.tasks import dashboard_kpis_warm_task
 from kefu.desk.models import Ticket
 from kefu.org.models import User
 
@@ -394,3 +397,24 @@ def test_several_teams_are_combined_as_a_ratio_of_sums(
     assert _cards(data, "day")["asa"] == ("20.0 秒", "")  # (10 + 30) ÷ 2, not a mean of means
     assert _cards(data, "week")["aht"] == ("120.0 秒", "")  # (100 + 60 + 200) ÷ 3
     assert "teams=" in data["tickets"]["open"]["link"]
+
+
+def test_the_warm_job_fills_the_kpi_cache_for_the_centre_and_each_team(
+    client: Client,
+    supervisor: User,
+    desk: dict[str, Ticket],
+    frozen_now: datetime,
+    django_assert_max_num_queries: Any,
+) -> None:
+    # the centre and four teams, today and this week
+    out = StringIO()
+    call_command("warm_dashboard_kpis", stdout=out)
+    assert out.getvalue().strip() == "10"
+    client.force_login(supervisor)
+    client.get("/tickets/")  # the session and the permissions
+    with django_assert_max_num_queries(9):  # no KPI query: team A's and the centre's are ready
+        data = client.get("/dashboard/data/").json()
+    assert _cards(data, "day")["asa"] == ("10.0 秒", "")
+    assert _cards(data, "day")["answer_rate"] == ("50.0%", "全中心")
+    # the worker's job skips a per-process cache: the web processes would never see it
+    assert dashboard_kpis_warm_task.call_local() == 0
