@@ -15,6 +15,7 @@ same tickets, so the number on the dashboard is the number of rows behind its li
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -126,8 +127,13 @@ def dashboard_scope(*, user: User, team_id: int | None = None) -> DashboardScope
     return DashboardScope(user, choices, None, tuple(sorted(team.pk for team in choices)))
 
 
+@functools.cache
+def _list_url() -> str:
+    return reverse("desk:list")  # reverse() costs ~0.2 ms: the agents' table has hundreds of links
+
+
 def _link(**params: Any) -> str:
-    return reverse("desk:list") + "?" + urlencode({k: v for k, v in params.items() if v != ""})
+    return _list_url() + "?" + urlencode({k: v for k, v in params.items() if v != ""})
 
 
 def _seconds_display(seconds: int) -> str:
