@@ -1,11 +1,11 @@
 """The supervisor's dashboard: what the page and its 30-second refresh show, in one dict.
 
-Everything is counted in the database, a fixed handful of aggregate queries whatever the number
-of tickets, agents or calls (the open tickets by state with their ages, at-risk and breached
-counts in one grouped query over the partial index desk_ticket_open; created and resolved today
-and this week in one; the ten most urgent at-risk tickets; the calls waiting; the agents with
-their presence, and their open and resolved-today tickets in two grouped queries), plus the
-KPI layer (kefu.analytics.kpis) for today and this week.
+Everything is counted in the database, eight aggregate queries whatever the number of tickets,
+agents or calls (see docs/dashboard.md: the open tickets by state and assignee with the
+backlog's ages, at-risk and breached counts in one grouped query over the partial index
+desk_ticket_open; created, then resolved, today and this week; the ten most urgent at-risk
+tickets; the calls waiting; the teams, the members with their presence and their resolved
+today), plus the KPI layer (kefu.analytics.kpis) for today and this week, cached per slice.
 
 Scope: a manager (or anyone with ``routing.view_all_agents``) sees every team, a supervisor the
 teams they belong to; either may narrow it to one team. The ticket figures count the tickets of
@@ -88,10 +88,6 @@ class DashboardScope:
     teams: list[Team]  # the selector's choices
     team: Team | None  # the one team picked, if any
     team_ids: tuple[int, ...] | None
-
-    @property
-    def key(self) -> str:
-        return "all" if self.team_ids is None else ",".join(map(str, self.team_ids))
 
     def ticket_filter(self) -> Q:
         return Q() if self.team_ids is None else Q(team_id__in=self.team_ids)
@@ -179,14 +175,20 @@ def _merge(values: list[KpiValue]) -> KpiValue:
 
 
 def _kpi_keys(team_id: int | None) -> list[str]:
-    """The cards' KPIs a slice computes: all of them for the centre, for a team those the KPI
-    layer can slice by team."""
+    """The cards' KPIs a slice computes: all of them for the centre (``team_id`` None), for a
+    team those the KPI layer can slice by team."""
     from kefu.analytics.kpis import DEFINITIONS
 
     keys = [key for key, _label in KPI_CARDS]
     if team_id is None:
         return keys
     return [key for key in keys if "team" in DEFINITIONS[key].honours]
+
+
+def _na(key: str) -> KpiValue:
+    from kefu.analytics.kpis import DEFINITIONS, KpiValue
+
+    return KpiValue(key, None, None, None, DEFINITIONS[key].unit)
 
 
 def _cache_key(team_id: int | None, period: str, today: date, part: str = "") -> str:
@@ -255,8 +257,10 @@ def _period_values(
     if scope.team_ids is None:
         return {key: (value, False) for key, value in slice_kpis(None, period, today).items()}
     per_team = [slice_kpis(team_id, period, today) for team_id in scope.team_ids]
-    by_team = _kpi_keys(scope.team_ids[0])
-    values = {key: (_merge([one[key] for one in per_team]), False) for key in by_team}
+    values = {
+        key: (_merge([one[key] for one in per_team]) if per_team else _na(key), False)
+        for key in _kpi_keys(0)  # the keys of any team
+    }
     centre = [key for key, _label in KPI_CARDS if key not in values]
     if centre:
         centre_values = slice_kpis(None, period, today, keys=centre)

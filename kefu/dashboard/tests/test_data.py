@@ -418,3 +418,20 @@ def test_the_warm_job_fills_the_kpi_cache_for_the_centre_and_each_team(
     assert _cards(data, "day")["answer_rate"] == ("50.0%", "全中心")
     # the worker's job skips a per-process cache: the web processes would never see it
     assert dashboard_kpis_warm_task.call_local() == 0
+
+
+def test_a_supervisor_without_a_team_sees_an_empty_dashboard(
+    client: Client,
+    make_user: Callable[..., User],
+    desk: dict[str, Ticket],
+    frozen_now: datetime,
+) -> None:
+    lonely = make_user("lonely", "supervisor")
+    data = _data(client, lonely)
+    assert data["tickets"]["open"]["count"] == 0
+    assert data["agents"]["rows"] == []
+    assert data["scope"]["teams"] == []
+    cards = _cards(data, "day")
+    assert cards["asa"] == ("—", "")  # no team: nothing of the team KPIs
+    assert cards["answer_rate"] == ("50.0%", "全中心")
+    assert client.get("/dashboard/").status_code == 200
