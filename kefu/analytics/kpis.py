@@ -152,6 +152,11 @@ def _next_month(first: date) -> date:
 # --- values -------------------------------------------------------------------------------
 
 
+def _half_up(value: Decimal, places: int) -> Decimal:
+    """Rounded as people round (2.25 → 2.3), not to even."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 @dataclass(frozen=True)
 class KpiValue:
     key: str
@@ -165,16 +170,16 @@ class KpiValue:
             return "—"
         value = self.value
         if self.unit == "percent":
-            return f"{value:.1f}%"
+            return f"{_half_up(value, 1)}%"
         if self.unit == "seconds":
-            return gettext("%(value)s 秒") % {"value": f"{value:.1f}"}
+            return gettext("%(value)s 秒") % {"value": _half_up(value, 1)}
         if self.unit == "yuan":
-            return f"¥{value:,.2f}"
+            return f"¥{_half_up(value, 2):,}"
         if self.unit == "per_10k":
-            return f"{value:.2f}‱"
+            return f"{_half_up(value, 2)}‱"
         if self.unit == "days":
-            return gettext("%(value)s 天") % {"value": f"{value:.1f}"}
-        return f"{value:,.0f}"
+            return gettext("%(value)s 天") % {"value": _half_up(value, 1)}
+        return f"{_half_up(value, 0):,}"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe: the numbers as floats (None for n/a), and the display string."""
