@@ -932,8 +932,9 @@ def _labels(by: str, keys: Iterable[Any]) -> dict[Any, str]:
 
 def kpi_breakdown(key: str, slice: Slice, by: str) -> list[tuple[str, str, KpiValue]]:
     """The KPI per team, agent, channel, ticket type or tier in ONE grouped query (two for the
-    complaint rate). Rows (group key, label, value), in label order; a group with no rows is
-    not listed; [] when the KPI does not honour ``by`` or the slice's filters."""
+    complaint rate). Rows (group key, label, value): channels, types and tiers in their choice
+    order, teams and agents by name, the unassigned group ("", （未指定）) last; a group with no
+    rows is not listed; [] when the KPI does not honour ``by`` or the slice's filters."""
     definition = _definition(key)
     if by not in DIMENSIONS:
         raise KpiError(gettext("分组维度只能是 team、agent、channel、ticket_type 或 tier。"))
@@ -943,13 +944,22 @@ def kpi_breakdown(key: str, slice: Slice, by: str) -> list[tuple[str, str, KpiVa
     labels = _labels(by, rows)
     out = [
         (
-            "" if group is None else str(group),
-            str(_NONE_LABEL) if group is None else labels.get(group, str(group)),
+            "" if group in (None, "") else str(group),
+            str(_NONE_LABEL) if group in (None, "") else labels.get(group, str(group)),
             _value_of(definition, pair),
         )
         for group, pair in rows.items()
     ]
-    return sorted(out, key=lambda row: (row[0] == "", row[1]))
+    # enumerations in their own order (钻石, 金, 银, 普通), teams and agents by name
+    order = {value: index for index, value in enumerate(_CHOICE_ORDER.get(by, []))}
+    return sorted(out, key=lambda row: (row[0] == "", order.get(row[0], 0), row[1]))
+
+
+_CHOICE_ORDER = {
+    "channel": Ticket.Channel.values,
+    "ticket_type": Ticket.Type.values,
+    "tier": Customer.Tier.values,
+}
 
 
 AGE_BUCKETS: list[tuple[str, Promise, timedelta | None]] = [
