@@ -76,7 +76,7 @@ import numpy as np
 import numpy.typing as npt
 from django.conf import settings
 from django.db import connection
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext
 
 from kefu.core.phones import mask_name
 
@@ -101,6 +101,19 @@ FLAGS: tuple[str, ...] = (
 )
 
 VALID_COMPLAINT_LIABILITIES: tuple[str, ...] = ("ours", "supplier", "carrier")
+
+_translated: dict[tuple[str | None, str], str] = {}
+
+
+def _(message: str) -> str:
+    """gettext, remembered per language: a month lists thousands of reasons built from a dozen
+    sentences, and gettext's thread-local catalogue lookups cost more than the formatting."""
+    key = (get_language(), message)
+    text = _translated.get(key)
+    if text is None:
+        text = _translated[key] = gettext(message)
+    return text
+
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -715,24 +728,31 @@ def _anomaly_flags(
     flags["big_order"] = (hit, detail)
 
     qn = connection.ops.quote_name
-    candidate_ids = set(ids[candidates].tolist())
+    candidate_ids = [int(value) for value in ids[candidates]]
 
     def per_customer(sql: str, params: Sequence[Any], width: int) -> IntArray:
-        rows = _fetch_int_columns(sql, params, width)
-        if len(rows) == 0:
-            return rows
-        rows = rows[rows[:, 0] < len(position)]
-        rows = rows[position[rows[:, 0]] >= 0]
-        return np.asarray(rows[np.isin(rows[:, 0], list(candidate_ids))])
+        """``sql`` (IDS where the candidates' id list goes, None in ``params`` at its place)
+        over the candidates only, in chunks: each reads its rows through the customer index
+        instead of scanning the table."""
+        at = list(params).index(None)
+        parts = [
+            _fetch_int_columns(
+                sql.replace("IDS", ", ".join(["%s"] * len(chunk))),
+                [*params[:at], *chunk, *params[at + 1 :]],
+                width,
+            )
+            for chunk in _chunks(candidate_ids)
+        ]
+        return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
     # overdue: due date + 30 days in the month, unpaid at the month's end.
     due_from = win.month - timedelta(days=rules.overdue_days)
     due_to = win.next_month - timedelta(days=rules.overdue_days)
     rows = per_customer(
         f"SELECT customer_id, COUNT(*), {_sql_fen('SUM(amount)')} FROM {qn(tables['order'])} "  # noqa: S608 (our table names, numbers)
-        f"WHERE due_date >= %s AND due_date < %s AND amount > 0 "
+        f"WHERE customer_id IN (IDS) AND due_date >= %s AND due_date < %s AND amount > 0 "
         f"AND (paid_date IS NULL OR paid_date > %s) GROUP BY customer_id",
-        [due_from, due_to, win.last_day],
+        [None, due_from, due_to, win.last_day],
         3,
     )
     hit = np.zeros(size, dtype=np.bool_)
@@ -757,11 +777,11 @@ def _anomaly_flags(
         f"SUM(CASE WHEN created_at >= %s AND liability IN ({placeholders}) THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN created_at < %s AND (closed_at IS NULL OR closed_at >= %s) "
         f"THEN 1 ELSE 0 END) "
-        f"FROM {qn(tables['ticket'])} WHERE type = 'complaint' AND customer_id IS NOT NULL "
+        f"FROM {qn(tables['ticket'])} WHERE customer_id IN (IDS) AND type = 'complaint' "
         f"AND created_at < %s AND (created_at >= %s OR closed_at IS NULL OR closed_at >= %s) "
         f"GROUP BY customer_id",
-        [win.start, *VALID_COMPLAINT_LIABILITIES, open_before, win.end, win.end, win.start,
-         win.end],
+        [win.start, *VALID_COMPLAINT_LIABILITIES, open_before, win.end, None, win.end,
+         win.start, win.end],
         3,
     )  # fmt: skip
     many = np.zeros(size, dtype=np.bool_)
@@ -784,7 +804,10 @@ def _anomaly_flags(
     flags["complaints"] = (many, many_detail)
     flags["complaint_open"] = (stale, stale_detail)
 
-    flags["category_shift"] = _category_shift(rules, win, tables, position, ids, candidates)
+    bought_in_month = revenue[:, span - 1] > 0
+    flags["category_shift"] = _category_shift(
+        rules, win, tables, position, ids, candidates & bought_in_month
+    )
     return flags
 
 
@@ -796,8 +819,8 @@ def _category_shift(
     ids: IntArray,
     candidates: BoolArray,
 ) -> Flag:
-    """Product shares of the month against the previous 12 months, for the customers who ordered
-    in the month: the top product of either period moving ≥ 30 points is a flag."""
+    """Product shares of the month against the previous 12 months, for the candidates (who
+    ordered in the month): the top product of either period moving ≥ 30 points is a flag."""
     size = len(ids)
     hit = np.zeros(size, dtype=np.bool_)
     detail: dict[int, str] = {}
@@ -808,22 +831,21 @@ def _category_shift(
         f"SELECT o.customer_id, l.product, "  # noqa: S608 (our table names, numbers)
         f"{_sql_fen('SUM(CASE WHEN o.date >= %s THEN l.amount ELSE 0 END)')}, "
         f"{_sql_fen('SUM(CASE WHEN o.date < %s THEN l.amount ELSE 0 END)')} "
-        f"FROM {line_table} l JOIN {order_table} o ON o.id = l.order_id "
-        f"WHERE o.date >= %s AND o.date < %s AND o.customer_id IN "
-        f"(SELECT customer_id FROM {order_table} WHERE date >= %s AND date < %s) "
+        f"FROM {order_table} o JOIN {line_table} l ON l.order_id = o.id "
+        f"WHERE o.customer_id IN (IDS) AND o.date >= %s AND o.date < %s "
         f"GROUP BY o.customer_id, l.product"
     )
-    params = [win.month, win.month, previous_start, win.next_month, win.month, win.next_month]
     customers: list[int] = []
     products: list[str] = []
     amounts: list[tuple[int, int]] = []
+    wanted = [int(value) for value in ids[candidates]]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while True:
-            rows = cursor.fetchmany(100_000)
-            if not rows:
-                break
-            for customer_id, product, current, previous in rows:
+        for chunk in _chunks(wanted):
+            cursor.execute(
+                sql.replace("IDS", ", ".join(["%s"] * len(chunk))),
+                [win.month, win.month, *chunk, previous_start, win.next_month],
+            )
+            for customer_id, product, current, previous in cursor.fetchall():
                 customers.append(customer_id)
                 products.append(product)
                 amounts.append((current, previous))
@@ -831,11 +853,7 @@ def _category_shift(
         return hit, detail
     customer = np.array(customers, dtype=np.int64)
     sums = np.array(amounts, dtype=np.int64)
-    keep = (customer < len(position)) & (position[np.minimum(customer, len(position) - 1)] >= 0)
-    keep &= candidates[np.where(keep, position[np.minimum(customer, len(position) - 1)], 0)]
-    rows_kept = np.flatnonzero(keep)
-    if not len(rows_kept):
-        return hit, detail
+    rows_kept = np.arange(len(customer))
     group = position[customer[rows_kept]]
     current = sums[rows_kept, 0].astype(np.float64)
     previous = sums[rows_kept, 1].astype(np.float64)
@@ -882,14 +900,24 @@ def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
 def _customer_rows(customer_ids: list[int]) -> dict[int, tuple[str, int | None, str]]:
     """id → (display name, owner id, owner name); persons' names masked (张**)."""
     from kefu.customers.models import Customer
+    from kefu.org.models import User
 
+    owners = {
+        user_id: display or username
+        for user_id, display, username in User.objects.values_list("id", "display_name", "username")
+    }
+    table = connection.ops.quote_name(Customer._meta.db_table)
     rows: dict[int, tuple[str, int | None, str]] = {}
-    for chunk in _chunks(customer_ids):
-        for customer_id, name, kind, owner_id, display, username in Customer.objects.filter(
-            pk__in=chunk
-        ).values_list("id", "name", "kind", "owner_id", "owner__display_name", "owner__username"):
-            shown = mask_name(name) if kind == Customer.Kind.PERSON else name
-            rows[customer_id] = (shown, owner_id, display or username or "")
+    with connection.cursor() as cursor:
+        for chunk in _chunks(customer_ids):
+            cursor.execute(
+                f"SELECT id, name, kind, owner_id FROM {table} "  # noqa: S608 (our table name)
+                f"WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            for customer_id, name, kind, owner_id in cursor.fetchall():
+                shown = mask_name(name) if kind == Customer.Kind.PERSON else name
+                rows[customer_id] = (shown, owner_id, owners.get(owner_id, ""))
     return rows
 
 
