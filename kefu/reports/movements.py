@@ -369,20 +369,29 @@ def classify_customers(month: date, rules: MovementRules | None = None) -> Movem
     existed = population[:, 3] == 1
 
     # 2. Every order up to the month's end: (customer, day, fen), sorted by customer then day.
+    #    The fourth column is the overdue flag's test (due date + 30 days in the month, unpaid at
+    #    the month's end), so that flag needs no query of its own.
     raw = _fetch_int_columns(
-        f"SELECT customer_id, {_sql_day('date')}, {_sql_fen('amount')} "  # noqa: S608 (our table names, numbers)
+        f"SELECT customer_id, {_sql_day('date')}, {_sql_fen('amount')}, "  # noqa: S608 (our table names, numbers)
+        f"CASE WHEN due_date >= %s AND due_date < %s AND amount > 0 "
+        f"AND (paid_date IS NULL OR paid_date > %s) THEN 1 ELSE 0 END "
         f"FROM {qn(tables['order'])} WHERE date < %s",
-        [win.next_month],
-        3,
+        [
+            win.month - timedelta(days=rules.overdue_days),
+            win.next_month - timedelta(days=rules.overdue_days),
+            win.last_day,
+            win.next_month,
+        ],
+        4,
     )
     known = raw[:, 0] <= ids.max()
     raw = raw[known]
     who = position[raw[:, 0]]
     keep = who >= 0
-    who, day, fen = who[keep], raw[keep, 1], raw[keep, 2]
+    who, day, fen, overdue = who[keep], raw[keep, 1], raw[keep, 2], raw[keep, 3] == 1
     del raw, keep, known
     order = np.lexsort((day, who))
-    who, day, fen = who[order], day[order], fen[order]
+    who, day, fen, overdue = who[order], day[order], fen[order], overdue[order]
     del order
     month_of = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 
@@ -477,7 +486,7 @@ def classify_customers(month: date, rules: MovementRules | None = None) -> Movem
     open_rest = eligible & ~churned & ~at_risk
 
     flags = _anomaly_flags(
-        rules, win, tables, position, ids, open_rest, who, day, fen, month_of, first_month,
+        rules, win, tables, position, ids, open_rest, who, fen, overdue, month_of, first_month,
         revenue, exposure_hit,
     )  # fmt: skip
     any_flag = np.zeros(size, dtype=np.bool_)
@@ -652,8 +661,8 @@ def _anomaly_flags(
     ids: IntArray,
     candidates: BoolArray,
     who: IntArray,
-    day: IntArray,
     fen: IntArray,
+    overdue: BoolArray,
     month_of: IntArray,
     first_month: IntArray,
     revenue: IntArray,
@@ -745,24 +754,17 @@ def _anomaly_flags(
         ]
         return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
-    # overdue: due date + 30 days in the month, unpaid at the month's end.
-    due_from = win.month - timedelta(days=rules.overdue_days)
-    due_to = win.next_month - timedelta(days=rules.overdue_days)
-    rows = per_customer(
-        f"SELECT customer_id, COUNT(*), {_sql_fen('SUM(amount)')} FROM {qn(tables['order'])} "  # noqa: S608 (our table names, numbers)
-        f"WHERE customer_id IN (IDS) AND due_date >= %s AND due_date < %s AND amount > 0 "
-        f"AND (paid_date IS NULL OR paid_date > %s) GROUP BY customer_id",
-        [None, due_from, due_to, win.last_day],
-        3,
-    )
-    hit = np.zeros(size, dtype=np.bool_)
+    # overdue: due date + 30 days in the month, unpaid at the month's end (tested in SQL).
+    late = overdue & candidates[who]
+    late_count = np.bincount(who[late], minlength=size)
+    late_fen = np.rint(np.bincount(who[late], weights=fen[late], minlength=size)).astype(np.int64)
+    hit = late_count > 0
     detail = {}
-    for customer_id, count, amount in cast(list[list[int]], rows.tolist()):
-        hit[position[customer_id]] = True
-        detail[customer_id] = _("新增逾期超%(days)d天未付订单%(count)d笔，共%(amount)s") % {
+    for row in np.flatnonzero(hit):
+        detail[int(ids[row])] = _("新增逾期超%(days)d天未付订单%(count)d笔，共%(amount)s") % {
             "days": rules.overdue_days,
-            "count": count,
-            "amount": _money(amount),
+            "count": late_count[row],
+            "amount": _money(int(late_fen[row])),
         }
     flags["overdue"] = (hit, detail)
 
