@@ -292,6 +292,12 @@ def _sql_fen(expression: str) -> str:
     return f"CAST(ROUND({expression} * 100) AS {kind})"
 
 
+def _db_datetime(value: datetime) -> Any:
+    """An aware datetime as the backend stores it (SQLite: naive UTC text; a raw aware value
+    would compare as text with its +08:00 offset, 8 hours off)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _tables() -> dict[str, str]:
     from kefu.customers.models import Customer
     from kefu.desk.models import Ticket
@@ -353,7 +359,7 @@ def classify_customers(month: date, rules: MovementRules | None = None) -> Movem
         f"CASE WHEN credit_limit > 0 AND credit_exposure * {exp_den} >= credit_limit * {exp_num} "
         f"THEN 1 ELSE 0 END, CASE WHEN created_at < %s THEN 1 ELSE 0 END "
         f"FROM {qn(tables['customer'])} WHERE merged_into_id IS NULL",
-        [win.end],
+        [_db_datetime(win.end)],
         4,
     )
     ids = population[:, 0]
@@ -773,7 +779,8 @@ def _anomaly_flags(
 
     # complaints: valid ones created in the month; one open too long at the month's end.
     placeholders = ", ".join(["%s"] * len(VALID_COMPLAINT_LIABILITIES))
-    open_before = win.end - timedelta(days=rules.complaint_open_days)
+    start, end = _db_datetime(win.start), _db_datetime(win.end)
+    open_before = _db_datetime(win.end - timedelta(days=rules.complaint_open_days))
     rows = per_customer(
         f"SELECT customer_id, "  # noqa: S608 (our table names, numbers)
         f"SUM(CASE WHEN created_at >= %s AND liability IN ({placeholders}) THEN 1 ELSE 0 END), "
@@ -782,8 +789,7 @@ def _anomaly_flags(
         f"FROM {qn(tables['ticket'])} WHERE customer_id IN (IDS) AND type = 'complaint' "
         f"AND created_at < %s AND (created_at >= %s OR closed_at IS NULL OR closed_at >= %s) "
         f"GROUP BY customer_id",
-        [win.start, *VALID_COMPLAINT_LIABILITIES, open_before, win.end, None, win.end,
-         win.start, win.end],
+        [start, *VALID_COMPLAINT_LIABILITIES, open_before, end, None, end, start, end],
         3,
     )  # fmt: skip
     many = np.zeros(size, dtype=np.bool_)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -392,6 +392,33 @@ def test_command_prints_counts_and_time(world: dict[str, Customer]) -> None:
 def test_command_refuses_a_bad_month() -> None:
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("customer_movements", "--month", "2026-13")
+
+
+def test_complaints_count_by_shanghai_months(world: dict[str, Customer]) -> None:
+    # given: two valid complaints just inside October in Shanghai time (00:30 on 10-01 is
+    # 16:30 UTC on 09-30), and a complaint at 23:30 on 09-30 that belongs to September
+    who = world["stable"]
+    Ticket.objects.filter(customer=who).delete()
+    october = datetime(2026, 10, 1, 0, 30, tzinfo=SHANGHAI)
+    complaint(who, october, liability="ours", closed=october + timedelta(hours=1))
+    last_minute = datetime(2026, 10, 31, 23, 30, tzinfo=SHANGHAI)
+    complaint(who, last_minute, liability="ours", closed=last_minute + timedelta(minutes=5))
+    other = world["paid_late"]
+    september = datetime(2026, 9, 30, 23, 30, tzinfo=SHANGHAI)
+    complaint(other, september, liability="ours", closed=september + timedelta(hours=1))
+    complaint(other, october, liability="ours", closed=october + timedelta(hours=1))
+    # open since 10-16 00:30: 15 days 23.5 hours at the month's end, more than 15 days
+    complaint(world["z_below"], datetime(2026, 10, 16, 0, 30, tzinfo=SHANGHAI))
+
+    # when
+    result = classify_customers(OCTOBER)
+
+    # then
+    assert where(result, who).reason == "10月有效投诉2件"  # type: ignore[union-attr]
+    assert status_of(result, other) == "-"
+    assert where(result, world["z_below"]).reason == (  # type: ignore[union-attr]
+        "有1件投诉受理超过15天仍未结案"
+    )
 
 
 def test_orders_after_the_month_and_returns(world: dict[str, Customer]) -> None:
