@@ -64,6 +64,7 @@ BENCH
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -275,7 +276,10 @@ def _fetch_int_columns(sql: str, params: Sequence[Any], width: int) -> IntArray:
             rows = cursor.fetchmany(200_000)
             if not rows:
                 break
-            chunks.append(np.array(rows, dtype=np.int64).reshape(-1, width))
+            flat = itertools.chain.from_iterable(rows)
+            chunks.append(
+                np.fromiter(flat, dtype=np.int64, count=len(rows) * width).reshape(-1, width)
+            )
     if not chunks:
         return np.zeros((0, width), dtype=np.int64)
     return np.concatenate(chunks)
@@ -285,6 +289,10 @@ def _sql_day(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"({column} - DATE '1970-01-01')"
     return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+
+
+def _sql_bigint(expression: str) -> str:
+    return f"CAST({expression} AS BIGINT)" if connection.vendor == "postgresql" else expression
 
 
 def _sql_fen(expression: str) -> str:
@@ -374,12 +382,13 @@ def classify_customers(month: date, rules: MovementRules | None = None) -> Movem
     exposure_hit = population[:, 2] == 1
     existed = population[:, 3] == 1
 
-    # 2. Every order up to the month's end: (customer, day, fen), sorted by customer then day.
-    #    The fourth column is the overdue flag's test (due date + 30 days in the month, unpaid at
-    #    the month's end), so that flag needs no query of its own.
+    # 2. Every order up to the month's end: (customer, day, fen), sorted by customer then day,
+    #    with the overdue flag's test (due date + 30 days in the month, unpaid at the month's
+    #    end), so that flag needs no query of its own. Packed two integers a row (customer ×
+    #    65536 + day, fen × 2 + overdue): half the Python objects to convert for 500,000+ rows.
     raw = _fetch_int_columns(
-        f"SELECT customer_id, {_sql_day('date')}, {_sql_fen('amount')}, "  # noqa: S608 (our table names, numbers)
-        f"CASE WHEN due_date >= %s AND due_date < %s AND amount > 0 "
+        f"SELECT {_sql_bigint('customer_id')} * 65536 + {_sql_day('date')}, "  # noqa: S608 (our table names, numbers)
+        f"{_sql_fen('amount')} * 2 + CASE WHEN due_date >= %s AND due_date < %s AND amount > 0 "
         f"AND (paid_date IS NULL OR paid_date > %s) THEN 1 ELSE 0 END "
         f"FROM {qn(tables['order'])} WHERE date < %s",
         [
@@ -388,14 +397,17 @@ def classify_customers(month: date, rules: MovementRules | None = None) -> Movem
             win.last_day,
             win.next_month,
         ],
-        4,
+        2,
     )
-    known = raw[:, 0] <= ids.max()
-    raw = raw[known]
-    who = position[raw[:, 0]]
+    customer_of = raw[:, 0] >> 16
+    known = customer_of <= ids.max()
+    who = position[customer_of[known]]
     keep = who >= 0
-    who, day, fen, overdue = who[keep], raw[keep, 1], raw[keep, 2], raw[keep, 3] == 1
-    del raw, keep, known
+    who = who[keep]
+    day = (raw[known, 0] & 0xFFFF)[keep]
+    fen = (raw[known, 1] >> 1)[keep]
+    overdue = (raw[known, 1] & 1)[keep] == 1
+    del raw, customer_of, known, keep
     order = np.lexsort((day, who))
     who, day, fen, overdue = who[order], day[order], fen[order], overdue[order]
     del order
