@@ -219,6 +219,13 @@ def world() -> dict[str, Customer]:
     w["young"] = customer("新近客户")
     buy_many(w["young"], monthly(date(2026, 7, 1), date(2026, 10, 1), 5), [20000] * 4)
 
+    # first order 2026-05: only 5 months (May–Sep) in the anomaly window, too few for a z-score
+    # (counting Oct 2025–Apr 2026 as zeros would give median 0, mean absolute deviation 8,333
+    # and z = 40,000 / 10,444 = 3.8 for October); the whole of P3 is covered: rising
+    w["short"] = customer("半年客户")
+    buy_many(w["short"], monthly(date(2026, 5, 1), date(2026, 9, 1), 6), [20000] * 5)
+    buy(w["short"], date(2026, 10, 6), 40000)
+
     # 22 months of history: Y3 (Aug–Oct 2025, ¥90,000) is the base, not P3 (¥30,000)
     w["seasonal"] = customer("季节性客户")
     for on in monthly(date(2025, 1, 1), date(2026, 10, 1), 20):
@@ -288,6 +295,7 @@ def test_every_customer_of_the_fixed_set_is_where_it_belongs_with_its_reason(
             "won_back",
             "已598天未下单（流失阈值180天）后于本月重新下单，本月订单额¥15,000.00",
         ),
+        "short": ("rising", "近3月订单额较前3月上升33%（¥80,000.00，前3月¥60,000.00）"),
         "seasonal": ("falling", "严重下滑：近3月订单额较去年同期下降67%，最近一次下单已过11天"),
         "overdue": ("anomalous", "新增逾期超30天未付订单1笔，共¥20,000.00"),
         "exposure": ("anomalous", "信用占用¥95,000.00，已达额度¥100,000.00的95%"),
@@ -311,7 +319,7 @@ def test_every_customer_of_the_fixed_set_is_where_it_belongs_with_its_reason(
         "churned": 1,
         "at_risk": 0,
         "anomalous": 7,
-        "rising": 0,
+        "rising": 1,
         "falling": 2,
         "new": 1,
         "won_back": 1,
