@@ -758,17 +758,15 @@ def _anomaly_flags(
     candidate_ids = [int(value) for value in ids[candidates]]
 
     def per_customer(sql: str, params: Sequence[Any], width: int) -> IntArray:
-        """``sql`` (IDS where the candidates' id list goes, None in ``params`` at its place)
+        """``sql`` (IDS where the test of the candidates' ids goes, None in ``params`` at its place)
         over the candidates only, in chunks: each reads its rows through the customer index
         instead of scanning the table."""
         at = list(params).index(None)
         parts = [
             _fetch_int_columns(
-                sql.replace("IDS", ", ".join(["%s"] * len(chunk))),
-                [*params[:at], *chunk, *params[at + 1 :]],
-                width,
+                sql.replace("IDS", test), [*params[:at], *ids, *params[at + 1 :]], width
             )
-            for chunk in _chunks(candidate_ids)
+            for test, ids in _id_tests(candidate_ids)
         ]
         return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
@@ -798,7 +796,7 @@ def _anomaly_flags(
         f"SUM(CASE WHEN created_at >= %s AND liability IN ({placeholders}) THEN 1 ELSE 0 END), "
         f"SUM(CASE WHEN created_at < %s AND (closed_at IS NULL OR closed_at >= %s) "
         f"THEN 1 ELSE 0 END) "
-        f"FROM {qn(tables['ticket'])} WHERE customer_id IN (IDS) AND type = 'complaint' "
+        f"FROM {qn(tables['ticket'])} WHERE customer_id IDS AND type = 'complaint' "
         f"AND created_at < %s AND (created_at >= %s OR closed_at IS NULL OR closed_at >= %s) "
         f"GROUP BY customer_id",
         [start, *VALID_COMPLAINT_LIABILITIES, open_before, end, None, end, start, end],
@@ -852,7 +850,7 @@ def _category_shift(
         f"{_sql_fen('SUM(CASE WHEN o.date >= %s THEN l.amount ELSE 0 END)')}, "
         f"{_sql_fen('SUM(CASE WHEN o.date < %s THEN l.amount ELSE 0 END)')} "
         f"FROM {order_table} o JOIN {line_table} l ON l.order_id = o.id "
-        f"WHERE o.customer_id IN (IDS) AND o.date >= %s AND o.date < %s "
+        f"WHERE o.customer_id IDS AND o.date >= %s AND o.date < %s "
         f"GROUP BY o.customer_id, l.product"
     )
     customers: list[int] = []
@@ -860,9 +858,9 @@ def _category_shift(
     amounts: list[tuple[int, int]] = []
     wanted = [int(value) for value in ids[candidates]]
     with connection.cursor() as cursor:
-        for chunk in _chunks(wanted):
+        for test, chunk in _id_tests(wanted):
             cursor.execute(
-                sql.replace("IDS", ", ".join(["%s"] * len(chunk))),
+                sql.replace("IDS", test),
                 [win.month, win.month, *chunk, previous_start, win.next_month],
             )
             for customer_id, product, current, previous in cursor.fetchall():
@@ -910,6 +908,19 @@ def _category_shift(
 
 # ---------------------------------------------------------------------------------------------
 # Rows for the listed customers only
+
+
+def _id_tests(values: list[int]) -> Iterable[tuple[str, list[Any]]]:
+    """(SQL test, parameters) pieces that together select ``values`` of a column: on
+    PostgreSQL one ``= ANY(array)`` (the planner picks a single scan or index walk), on SQLite
+    ``IN`` lists of 500, each walked through the column's index."""
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        yield "= ANY(%s)", [values]
+        return
+    for chunk in _chunks(values):
+        yield f"IN ({', '.join(['%s'] * len(chunk))})", chunk
 
 
 def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
