@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.customers.models import Customer
+from kefu.reports.models import ReportSettings
 from kefu.reports.sections import Chart, Column, Figure, ReportContext, SectionResult, Table
 
 # The seven statuses in the order domain.md §3 evaluates them, with their Chinese names.
@@ -40,10 +41,11 @@ _TIER_RANK = {
 }
 
 
-def classify(month: date, rules: Any) -> Any:
-    """kefu.reports.movements.classify_customers, looked up when called (tests swap it)."""
+def classify(month: date, report_settings: ReportSettings) -> Any:
+    """kefu.reports.movements.classify_customers under the settings' rules, looked up when
+    called (the tests of this app swap this function for a stand-in)."""
     movements = importlib.import_module("kefu.reports.movements")
-    return movements.classify_customers(month, rules)
+    return movements.classify_customers(month, report_settings.movement_rules())
 
 
 def _money(value: Any) -> str | None:
@@ -155,7 +157,7 @@ class CustomerMovementsSection:
     order = 10
 
     def build(self, ctx: ReportContext) -> SectionResult:
-        movements = classify(ctx.month, ctx.settings.movement_rules())
+        movements = classify(ctx.month, ctx.settings)
         ctx.shared["movements"] = movements
         labels = {key: str(label) for key, label in STATUSES}
         counts = {key: len(movements.by_status.get(key, [])) for key in STATUS_KEYS}
