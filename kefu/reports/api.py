@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -63,6 +64,10 @@ class ArchiveListOut(Schema):
     count: int
 
 
+def _local(moment: datetime) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds")
+
+
 def monthly_report_out(report: MonthlyReport) -> dict[str, Any]:
     return {"report_id": report.pk, **report.content}
 
@@ -97,7 +102,7 @@ def monthly_report_archive(request: AuthedRequest, page: Query[PageQuery]) -> di
             {
                 "id": report.pk,
                 "month": report.month_key,
-                "generated_at": timezone.localtime(report.generated_at).isoformat(timespec="seconds"),
+                "generated_at": _local(report.generated_at),
                 "generated_by": report.generated_by_name if report.generated_by else None,
                 "trigger": report.trigger,
                 "trigger_display": str(report.get_trigger_display()),

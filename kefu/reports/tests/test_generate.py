@@ -67,9 +67,7 @@ def test_generate_builds_the_document_and_archives_it(
 def test_movements_section_lays_out_counts_tables_and_chart(
     fake_classify: list[tuple[date, Any]], manager: User, customers: dict[str, Any]
 ) -> None:
-    section = report_generate(month=OCTOBER, actor=manager, trigger="manual").content["sections"][
-        0
-    ]
+    section = report_generate(month=OCTOBER, actor=manager, trigger="manual").content["sections"][0]
 
     assert section["title"] == "客户动态"
     assert section["failed"] is False
@@ -132,9 +130,7 @@ def test_tier_moves_of_the_month_only(
     change(falling, "silver", "ordinary", datetime(2026, 11, 1, tzinfo=SHANGHAI), "不计")
     change(falling, "diamond", "gold", datetime(2026, 9, 30, 23, 59, tzinfo=SHANGHAI), "不计")
 
-    section = report_generate(month=OCTOBER, actor=manager, trigger="manual").content["sections"][
-        0
-    ]
+    section = report_generate(month=OCTOBER, actor=manager, trigger="manual").content["sections"][0]
 
     tier_moves = next(t for t in section["tables"] if t["key"] == "tier_moves")
     assert [(r["date"], r["from_tier"], r["to_tier"], r["reason"]) for r in tier_moves["rows"]] == [
