@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pypdfium2 as pdfium
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
 import pytest
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
 from kefu.org.models import User
@@ -34,13 +35,15 @@ VAR = Path(__file__).resolve().parents[3] / "var"
 
 class _Kinds:
     key = "kinds"
-    title = "服务成本与利润：每一种单元格类型都在这里[测试]/很长很长很长很长的标题文字"
+    title = gettext_lazy(
+        "服务成本与利润：每一种单元格类型都在这里[测试]/很长很长很长很长的标题文字"
+    )
     order = 40
 
     def build(self, ctx: ReportContext) -> SectionResult:
         return SectionResult(
             key=self.key,
-            title=self.title,
+            title=str(self.title),
             figures=[
                 Figure("服务成本合计", "1234.56", "money"),
                 Figure("投诉率", 12.5, "percent"),
@@ -120,16 +123,17 @@ def test_xlsx_has_one_sheet_per_section_with_real_numbers(report: Any) -> None:
     assert by_label["投诉率"].number_format == "0.0%"
     assert by_label["工单数"].value == 1200
     header_row = next(r for r in kinds.iter_rows() if r[0].value == "客户")
-    data = next(r for r in kinds.iter_rows(min_row=header_row[0].row + 1))
+    data = next(r for r in kinds.iter_rows(min_row=int(header_row[0].row or 0) + 1))
     assert data[0].value == '=HYPERLINK("x")'
     assert data[0].data_type == "s"
-    assert data[1].value == datetime(2026, 10, 31)
+    assert data[1].data_type == "d"
+    assert str(data[1].value)[:10] == "2026-10-31"
     assert data[1].number_format == "yyyy-mm-dd"
     assert data[2].value == pytest.approx(98765.43)
     assert data[3].value == pytest.approx(0.375)
     assert data[4].value == pytest.approx(1.25)
     assert data[5].value == 7
-    empty = next(kinds.iter_rows(min_row=header_row[0].row + 2))
+    empty = next(kinds.iter_rows(min_row=int(header_row[0].row or 0) + 2))
     assert [c.value for c in empty[:6]] == ["空值客户", None, None, None, None, None]
 
 
