@@ -147,14 +147,16 @@ def report_generate(*, month: date, actor: User | None, trigger: str) -> Monthly
     month = month.replace(day=1)
     if trigger not in MonthlyReport.Trigger.values:
         raise ApplicationError(_("未知的生成方式。"), code="bad_trigger", status=400)
-    # Reading a month nobody generated yet generates it (the API's contract), so viewers may
-    # generate the first copy; regenerating needs the permission.
-    if (
-        actor is not None
-        and not actor.has_perm("reports.generate_monthlyreport")
-        and (trigger == MonthlyReport.Trigger.MANUAL or report_current(month=month) is not None)
-    ):
-        raise Forbidden(_("您没有生成客服月报的权限。"))
+    # Reading a month nobody generated yet generates it (the API's contract, and the page's),
+    # so anyone who may read the report may cause its first copy; regenerating a month already
+    # archived needs the permission.
+    if actor is not None:
+        require_report_view(actor)
+        if (
+            not actor.has_perm("reports.generate_monthlyreport")
+            and report_current(month=month) is not None
+        ):
+            raise Forbidden(_("您没有重新生成客服月报的权限。"))
     report_check_month(month)
     began = time.perf_counter()
     body = report_build(month=month)
