@@ -30,14 +30,18 @@ class ReportsConfig(AppConfig):
 
 
 def _import_builtin_sections() -> None:
-    """Import every module of kefu.reports.builtin (if the package exists): each registers its
-    section(s) with kefu.reports.sections.register_section when imported. Other apps register
-    theirs from their own AppConfig.ready()."""
+    """The built-in sections after the movements (kefu.reports.builtin, when it exists): its
+    ``register_all()`` registers them; failing that, each of its modules is imported (and
+    registers its own). Other apps register theirs from their own AppConfig.ready()."""
     try:
         package = importlib.import_module("kefu.reports.builtin")
     except ModuleNotFoundError as exc:
         if exc.name != "kefu.reports.builtin":
             raise
+        return
+    register_all = getattr(package, "register_all", None)
+    if callable(register_all):
+        register_all()
         return
     for module in pkgutil.iter_modules(package.__path__):
         importlib.import_module(f"{package.__name__}.{module.name}")
