@@ -16,6 +16,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.core.phones import mask_name
 from kefu.customers.models import Customer
 from kefu.reports.models import ReportSettings
 from kefu.reports.sections import Chart, Column, Figure, ReportContext, SectionResult, Table
@@ -95,6 +96,13 @@ def _movement_columns() -> list[Column]:
     ]
 
 
+def _shown_name(customer: Customer) -> str:
+    """A person's name masked (张**), as everywhere in the report; companies as they are."""
+    if customer.kind == Customer.Kind.PERSON:
+        return mask_name(customer.name)
+    return customer.name
+
+
 def _tier_label(value: str) -> str:
     try:
         return str(Customer.Tier(value).label)
@@ -126,14 +134,22 @@ def _tier_moves(ctx: ReportContext) -> tuple[Table, int, int]:
         {
             "date": f"{change.created_at.astimezone(ctx.start.tzinfo):%Y-%m-%d}",
             "customer_id": change.customer_id,
-            "name": change.customer.name,
+            "name": _shown_name(change.customer),
             "from_tier": _tier_label(change.from_tier),
             "to_tier": _tier_label(change.to_tier),
             "reason": change.reason,
         }
-        for change in changes.select_related("customer").order_by("created_at", "id")[
-            :TIER_MOVES_LIMIT
-        ]
+        for change in changes.select_related("customer")
+        .only(
+            "created_at",
+            "customer_id",
+            "from_tier",
+            "to_tier",
+            "reason",
+            "customer__name",
+            "customer__kind",
+        )
+        .order_by("created_at", "id")[:TIER_MOVES_LIMIT]
     ]
     table = Table(
         key="tier_moves",

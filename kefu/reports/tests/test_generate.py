@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from kefu.core.exceptions import ApplicationError, Forbidden
+from kefu.customers.models import Customer
 from kefu.org.models import User
 from kefu.reports.models import MonthlyReport, ReportSettings
 from kefu.reports.sections import Figure, ReportContext, Section, SectionResult, Table
@@ -124,7 +125,8 @@ def test_tier_moves_of_the_month_only(
 
     # 2026-10-01 00:30 in Shanghai is 2026-09-30 16:30 UTC: October's.
     change(falling, "gold", "silver", datetime(2026, 10, 1, 0, 30, tzinfo=SHANGHAI), "毛利下降")
-    change(churned, "ordinary", "silver", datetime(2026, 10, 20, tzinfo=SHANGHAI), "订单增长")
+    person = Customer.objects.create(name="张三丰", kind=Customer.Kind.PERSON)
+    change(person, "ordinary", "silver", datetime(2026, 10, 20, tzinfo=SHANGHAI), "订单增长")
     change(churned, "silver", "gold", datetime(2026, 10, 31, 23, 59, tzinfo=SHANGHAI), "大单")
     # 2026-11-01 00:00 in Shanghai: November's, not in the report.
     change(falling, "silver", "ordinary", datetime(2026, 11, 1, tzinfo=SHANGHAI), "不计")
@@ -133,10 +135,13 @@ def test_tier_moves_of_the_month_only(
     section = report_generate(month=OCTOBER, actor=manager, trigger="manual").content["sections"][0]
 
     tier_moves = next(t for t in section["tables"] if t["key"] == "tier_moves")
-    assert [(r["date"], r["from_tier"], r["to_tier"], r["reason"]) for r in tier_moves["rows"]] == [
-        ("2026-10-01", "金", "银", "毛利下降"),
-        ("2026-10-20", "普通", "银", "订单增长"),
-        ("2026-10-31", "银", "金", "大单"),
+    assert [
+        (r["date"], r["name"], r["from_tier"], r["to_tier"], r["reason"])
+        for r in tier_moves["rows"]
+    ] == [
+        ("2026-10-01", "华东机电有限公司", "金", "银", "毛利下降"),
+        ("2026-10-20", "张**", "普通", "银", "订单增长"),  # a person's name is masked
+        ("2026-10-31", "青岛海工贸易", "银", "金", "大单"),
     ]
     figures = {f["label"]: f["value"] for f in section["figures"]}
     assert (figures["等级上调"], figures["等级下调"]) == (2, 1)
