@@ -77,6 +77,7 @@ class ShownTable:
     title: str
     headers: list[tuple[str, str]]  # (label, kind)
     rows: list[list[tuple[str, str]]]  # (text, kind)
+    total: int = 0  # rows in the report; more than len(rows) when the page shows the first few
 
 
 @dataclass
@@ -91,7 +92,14 @@ class ShownSection:
     notes: list[str] = field(default_factory=list)
 
 
-def shown_sections(content: dict[str, Any]) -> list[ShownSection]:
+# The page and the PDF show at most this many rows of a table (and customers of a status); the
+# XLSX has them all. At 100,000 customers a status can list thousands, which no one reads on a
+# page and which WeasyPrint would take minutes to lay out.
+SHOWN_ROWS = 300
+
+
+def shown_sections(content: dict[str, Any], *, limit: int | None = None) -> list[ShownSection]:
+    limit = SHOWN_ROWS if limit is None else limit
     shown: list[ShownSection] = []
     for section in content.get("sections", []):
         tables = [
@@ -101,8 +109,9 @@ def shown_sections(content: dict[str, Any]) -> list[ShownSection]:
                 headers=[(c["label"], c["kind"]) for c in table["columns"]],
                 rows=[
                     [(display(row.get(c["key"]), c["kind"]), c["kind"]) for c in table["columns"]]
-                    for row in table["rows"]
+                    for row in table["rows"][:limit]
                 ],
+                total=len(table["rows"]),
             )
             for table in section.get("tables", [])
         ]
@@ -121,11 +130,19 @@ def shown_sections(content: dict[str, Any]) -> list[ShownSection]:
     return shown
 
 
-def movements_in_words(content: dict[str, Any]) -> list[dict[str, Any]]:
+def movements_in_words(
+    content: dict[str, Any], *, limit: int | None = None
+) -> list[dict[str, Any]]:
     """The report's "customers" lists, status by status, for the top of the page and PDF."""
+    limit = SHOWN_ROWS if limit is None else limit
     customers = content.get("customers", {})
     return [
-        {"key": key, "label": label, "customers": customers.get(key, [])}
+        {
+            "key": key,
+            "label": label,
+            "customers": customers.get(key, [])[:limit],
+            "total": len(customers.get(key, [])),
+        }
         for key, label in STATUS_LABELS
     ]
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from kefu.audit.models import AuditEvent
 from kefu.org.models import User
 from kefu.reports.models import MonthlyReport
-from kefu.reports.sections import ReportContext, Section, SectionResult
+from kefu.reports.sections import Column, ReportContext, Section, SectionResult, Table
 from kefu.reports.services import previous_month
 from kefu.web.nav import items_for
 
@@ -195,3 +195,46 @@ def test_an_older_version_stays_readable(fake_classify: list[Any], manager: User
     assert page.context["report"].pk == first
     assert "历史版本" in page.content.decode()
     assert MonthlyReport.objects.filter(month=date(2026, 10, 1)).count() == 2
+
+
+class _Long:
+    key = "long"
+    title = "长表"
+    order = 30
+
+    def build(self, ctx: ReportContext) -> SectionResult:
+        return SectionResult(
+            key=self.key,
+            title=self.title,
+            tables=[
+                Table(
+                    "many",
+                    "很多行",
+                    [Column("n", "序号", "int")],
+                    [{"n": n} for n in range(1, 4)],
+                )
+            ],
+        )
+
+
+def test_page_and_pdf_show_the_first_rows_and_say_so_the_xlsx_has_all(
+    fake_classify: list[Any],
+    manager: User,
+    extra_sections: Callable[[Section], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    extra_sections(_Long())  # type: ignore[arg-type]
+    monkeypatch.setattr("kefu.reports.exports.SHOWN_ROWS", 2)
+    client = client_for(manager)
+
+    page = client.get(OCTOBER_URL)
+
+    html = page.content.decode()
+    assert "仅显示前 2 行，共 3 行；完整数据请下载 XLSX。" in html
+    table = html[html.index('data-table="many"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("<tr>") == 3  # the heading and two rows
+    report_id = page.context["report"].pk
+    sheet = load_workbook(io.BytesIO(client.get(f"/reports/archive/{report_id}/xlsx/").content))
+    numbers = [row[0] for row in sheet["长表"].iter_rows(min_row=6, values_only=True)]
+    assert numbers == [1, 2, 3]
