@@ -32,6 +32,15 @@ STATUSES: tuple[tuple[str, Any], ...] = (
     ("won_back", gettext_lazy("赢回")),
 )
 STATUS_KEYS = tuple(key for key, _label in STATUSES)
+TABLE_TITLES = {
+    "churned": gettext_lazy("流失客户"),
+    "at_risk": gettext_lazy("流失预警客户"),
+    "anomalous": gettext_lazy("异动客户"),
+    "rising": gettext_lazy("上升客户"),
+    "falling": gettext_lazy("下降客户"),
+    "new": gettext_lazy("新客户"),
+    "won_back": gettext_lazy("赢回客户"),
+}
 TIER_MOVES_LIMIT = 500  # rows in the tier-moves table; the counts cover them all
 
 _TIER_RANK = {
@@ -185,7 +194,7 @@ class CustomerMovementsSection:
         tables = [
             Table(
                 key=f"movements_{key}",
-                title=_("%(status)s客户") % {"status": labels[key]},
+                title=str(TABLE_TITLES[key]),
                 columns=_movement_columns(),
                 rows=[_movement_row(m) for m in movements.by_status.get(key, [])],
             )

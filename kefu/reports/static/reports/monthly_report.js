@@ -3,6 +3,11 @@
   if (!window.echarts) { return; }
   var holders = document.querySelectorAll(".report-chart");
   var charts = [];
+  function allIntegers(series) {
+    return series.every(function (s) {
+      return s.data.every(function (v) { return v === null || Number.isInteger(v); });
+    });
+  }
   holders.forEach(function (holder) {
     var source = document.getElementById(holder.getAttribute("data-chart"));
     if (!source) { return; }
@@ -23,7 +28,7 @@
         tooltip: { trigger: "axis" },
         legend: { show: data.series.length > 1 },
         xAxis: { type: "category", data: data.categories, axisLabel: { interval: 0 } },
-        yAxis: { type: "value" },
+        yAxis: { type: "value", minInterval: allIntegers(data.series) ? 1 : 0 },
         series: data.series.map(function (s) {
           return { type: data.kind === "line" ? "line" : "bar", name: s.name, data: s.data };
         })
