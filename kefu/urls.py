@@ -43,6 +43,7 @@ urlpatterns = [
     path("reports/", include("kefu.reports.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("calls/", include("kefu.calls.urls")),
+    path("analytics/", include("kefu.analytics.urls")),
     path("mail/", include("kefu.mail.urls")),
     path("support/", include("kefu.portal.urls")),
     path("", include("kefu.web.urls")),
