@@ -16,16 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from kefu.reports.models import MonthlyReport
-
-STATUS_LABELS = (
-    ("churned", "流失"),
-    ("at_risk", "流失预警"),
-    ("anomalous", "异动"),
-    ("rising", "上升"),
-    ("falling", "下降"),
-    ("new", "新客户"),
-    ("won_back", "赢回"),
-)
+from kefu.reports.movements_section import STATUSES
 
 NUMBER_FORMATS = {
     "int": "#,##0",
@@ -139,11 +130,11 @@ def movements_in_words(
     return [
         {
             "key": key,
-            "label": label,
+            "label": str(label),
             "customers": customers.get(key, [])[:limit],
             "total": len(customers.get(key, [])),
         }
-        for key, label in STATUS_LABELS
+        for key, label in STATUSES
     ]
 
 
