@@ -259,13 +259,21 @@ def _d(value: Any) -> Decimal:
     return Decimal(0) if value is None else Decimal(value)
 
 
+_ID_GROUPS = frozenset({"team", "assignee", "agent", "agent__memberships__team"})
+
+
 def _grouped(
     qs: QuerySet[Any], group_field: str | None, **aggregates: Any
 ) -> dict[Any, dict[str, Any]]:
     """One query: the aggregates over ``qs``, per value of ``group_field`` if given."""
     if group_field is None:
         return {None: qs.order_by().aggregate(**aggregates)}
-    rows = qs.order_by().values(group_key=F(group_field)).annotate(**aggregates)
+    key: Any = F(group_field)
+    if group_field in _ID_GROUPS:
+        # "team_id + 0": SQLite would otherwise walk the whole (team, -id) index to get the
+        # groups in order, ignoring the range the filters read (1.4 s → 70 ms at 1M tickets)
+        key = key + 0
+    rows = qs.order_by().values(group_key=key).annotate(**aggregates)
     return {row.pop("group_key"): row for row in rows}
 
 
@@ -423,7 +431,10 @@ NOT_CANCELLED = ~Q(status=Ticket.Status.CANCELLED)
 
 def _tickets(s: Slice) -> QuerySet[Ticket]:
     """Tickets filtered by the slice's dimensions (not by time), merged duplicates left out."""
-    qs = Ticket.objects.filter(merged_into__isnull=True)
+    # NOT (merged_into IS NOT NULL), not "merged_into IS NULL": SQLite takes the latter for an
+    # equality and walks the merged_into index over every ticket (600 ms instead of 50 ms for
+    # the open backlog at 1M tickets)
+    qs = Ticket.objects.filter(~Q(merged_into__isnull=False))
     if s.team_id is not None:
         qs = qs.filter(team_id=s.team_id)
     if s.agent_id is not None:
@@ -486,13 +497,14 @@ def _sla_resolution(s: Slice, p: dict[str, Any], group: str | None) -> dict[Any,
 def _open_at(qs: QuerySet[Ticket], at: datetime) -> QuerySet[Ticket]:
     """Tickets open (created, not yet resolved, closed or cancelled) at ``at``."""
     if at >= timezone.now():
-        # now or later: the same set, straight off the partial index of open tickets
+        # now or later: the same set, read through the indexes of the open statuses
         return qs.filter(status__in=OPEN_TICKET_STATUSES, resolved_at__isnull=True)
-    return qs.filter(created_at__lt=at).filter(
-        Q(resolved_at__isnull=True, closed_at__isnull=True)
-        | Q(resolved_at__gte=at)
-        | Q(resolved_at__isnull=True, closed_at__gte=at)
-    )
+    # created before, and: unresolved and not closed by then, or resolved since. Written as
+    # two OR arms on (resolved_at null, created_at) and resolved_at so that SQLite (MULTI-INDEX
+    # OR) and PostgreSQL (BitmapOr) read desk_ticket_unresolved and desk_ticket_resolved.
+    return qs.filter(
+        Q(resolved_at__isnull=True, created_at__lt=at) | Q(resolved_at__gte=at, created_at__lt=at)
+    ).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=at) | Q(resolved_at__isnull=False))
 
 
 def _backlog(s: Slice, p: dict[str, Any], group: str | None) -> dict[Any, Pair]:
