@@ -55,11 +55,22 @@ revenue matrix, first and last order, median gaps, windows, z-scores) is columna
 that need other tables (overdue, complaints, product shares, credit) are GROUP BY queries. Only the
 customers who end up in a list are read as rows, for their names and owners.
 
-Measured (``kefu customer_movements --month 2026-10`` on ``kefu seed --size demo`` + ``--size
-large``: 100,500 customers, 572,000+ orders, 2,000,000+ order lines, 1,000,000+ tickets; 2-core
-machine; peak RSS of the whole command from ``/usr/bin/time -v``): see the end of this docstring.
+Each status list is ordered by T12 revenue, largest first (then customer id).
 
-BENCH
+Performance (2026-11-26, this 2-core machine shared with four other sessions, load average 4-6
+during every run; ``kefu seed --size demo`` then ``--size large``: 100,500 customers, 579,400
+orders, 2,020,051 order lines, 1,000,360 tickets; October 2026 classified: 750 churned, 2,832 at
+risk, 5,356 anomalous, 1,634 rising, 1,402 falling, 3,068 new, 2,230 won back, 4,413 stable,
+76,611 small, the same on both databases)::
+
+    KEFU_DATABASE_URL=... /usr/bin/time -v kefu customer_movements --month 2026-10
+
+    SQLite      classify 5.4 s, 5.5 s   peak RSS of the whole command 262 MiB
+    PostgreSQL  classify 5.5 s, 7.0 s   peak RSS 265 MiB    (after ANALYZE of the fresh seed)
+
+On SQLite a third of the time is the complaints query (the candidates' tickets read through
+``desk_ticket_customer``: ticket rows are wide and there is no index on type); on PostgreSQL the
+product-share join (a hash join over the 2,000,000 order lines) is the largest part.
 """
 
 from __future__ import annotations
@@ -513,7 +524,8 @@ def classify_customers(month: date, rules: MovementRules | None = None) -> Movem
     anomalous = open_rest & any_flag
 
     history = win.m - first_month + 1
-    use_y3 = history >= rules.seasonal_base_months
+    # a base window must lie wholly on or after the first order's month
+    use_y3 = (history >= rules.seasonal_base_months) & (first_month <= win.m - 14)
     has_base = use_y3 | (first_month <= win.m - 5)
     base = np.where(use_y3, y3, p3)
     rest = open_rest & ~anomalous & has_base

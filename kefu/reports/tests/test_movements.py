@@ -444,3 +444,21 @@ def test_orders_after_the_month_and_returns(world: dict[str, Customer]) -> None:
     assert stable.reason == "严重下滑：近3月订单额较前3月下降50%，最近一次下单已过21天"
     assert stable.figures["r3"] == "30000.00"
     assert where(result, world["severe"]).figures["r3"] == "40000.00"  # type: ignore[union-attr]
+
+
+def test_a_shorter_seasonal_history_never_takes_a_base_from_before_the_first_order() -> None:
+    # first order 2025-10 (13 months of history): with seasonal_base_months=12 the history is
+    # long enough, but Y3 (Aug–Oct 2025) starts before the first order, so P3 stays the base
+    who = customer("十三个月客户")
+    days = monthly(date(2025, 10, 1), date(2026, 10, 1), 12)
+    # 5,000 and 15,000 in turn to July (MAD 5,000: no z-score flag), then 20,000 a month
+    amounts = [5000, 15000] * 5 + [20000] * 3
+    buy_many(who, days, amounts)
+
+    result = classify_customers(OCTOBER, MovementRules(seasonal_base_months=12))
+
+    movement = where(result, who)
+    assert movement is not None
+    assert movement.figures["base_kind"] == "P3"
+    # P3 = May 15,000 + June 5,000 + July 15,000; Y3 would be October 2025's 5,000 alone
+    assert movement.reason == "近3月订单额较前3月上升71%（¥60,000.00，前3月¥35,000.00）"
