@@ -88,7 +88,7 @@ import numpy as np
 import numpy.typing as npt
 from django.conf import settings
 from django.db import connection
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from kefu.core.phones import mask_name
 
@@ -111,6 +111,16 @@ FLAGS: tuple[str, ...] = (
     "complaint_open",
     "category_shift",
 )
+
+FLAG_LABELS: dict[str, Any] = {
+    "revenue_z": gettext_lazy("月订单额异常"),
+    "big_order": gettext_lazy("大额订单"),
+    "overdue": gettext_lazy("新增逾期"),
+    "exposure": gettext_lazy("信用占用接近额度"),
+    "complaints": gettext_lazy("本月多次有效投诉"),
+    "complaint_open": gettext_lazy("投诉久未结案"),
+    "category_shift": gettext_lazy("产品结构变化"),
+}
 
 VALID_COMPLAINT_LIABILITIES: tuple[str, ...] = ("ours", "supplier", "carrier")
 
@@ -621,7 +631,7 @@ def classify_customers(month: date, rules: MovementRules | None = None) -> Movem
                 if not hit[i]:
                     continue
                 if key == "exposure":
-                    details.append(exposure_rows.get(customer_id, _("信用占用已达额度的90%以上")))
+                    details.append(exposure_rows.get(customer_id, _("信用占用接近额度")))
                 else:
                     details.append(detail[customer_id])
             reason = _("；").join(details)
