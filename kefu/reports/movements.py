@@ -57,16 +57,21 @@ customers who end up in a list are read as rows, for their names and owners.
 
 Each status list is ordered by T12 revenue, largest first (then customer id).
 
-Performance (2026-11-26, this 2-core machine shared with four other sessions, load average 4-6
-during every run; ``kefu seed --size demo`` then ``--size large``: 100,500 customers, 579,400
-orders, 2,020,051 order lines, 1,000,360 tickets; October 2026 classified: 750 churned, 2,832 at
-risk, 5,356 anomalous, 1,634 rising, 1,402 falling, 3,068 new, 2,230 won back, 4,413 stable,
-76,611 small, the same on both databases)::
+Performance (2026-11-26, this 2-core machine shared with four other sessions: load average 4.4
+to 7.4 during the runs, so these are upper bounds; ``kefu seed --size demo`` then ``--size
+large``: 100,500 customers, 579,400 orders, 2,020,051 order lines, 1,000,360 tickets; October
+2026 classified: 750 churned, 2,832 at risk, 5,356 anomalous, 1,634 rising, 1,402 falling, 3,068
+new, 2,230 won back, 4,413 stable, 76,611 small, the same on both databases)::
 
     KEFU_DATABASE_URL=... /usr/bin/time -v kefu customer_movements --month 2026-10
 
-    SQLite      classify 5.4 s, 5.5 s   peak RSS of the whole command 262 MiB
-    PostgreSQL  classify 5.5 s, 7.0 s   peak RSS 265 MiB    (after ANALYZE of the fresh seed)
+    SQLite      classify 5.4, 5.5, 6.6, 6.5 s         peak RSS of the whole command 264 MiB
+    PostgreSQL  classify 5.5, 7.0, 10.4, 8.0 s        peak RSS 267 MiB (after ANALYZE)
+
+The process itself used 4.2-4.7 s of CPU (SQLite, queries included) and 3.2-3.6 s (PostgreSQL,
+the server's share not counted), Django's start included: the rest of each run was waiting for
+a core. Without ANALYZE (a freshly seeded PostgreSQL before autovacuum got to it) the product
+share join took 26 s: the planner had no statistics for the order lines.
 
 On SQLite a third of the time is the complaints query (the candidates' tickets read through
 ``desk_ticket_customer``: ticket rows are wide and there is no index on type); on PostgreSQL the
