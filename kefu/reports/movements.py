@@ -6,7 +6,8 @@ The rules are domain.md §3, evaluated in this order for every customer not merg
 1. 新客户 new: the customer's first order ever falls in the report month.
 2. 回流 won back: the customer was churned at the end of the month before (days since the last
    order > L, L computed from the orders up to then) and orders in the report month.
-3. Eligibility: ≥ 2 orders and ≥ ¥10,000 in T12; everyone else is counted as ``small``.
+3. Eligibility: ≥ 2 orders and ≥ ¥10,000 in T12; everyone else is counted as ``small`` (customers
+   who existed at the month's end without any order included).
 4. 流失 churned: days since the last order > L = max(180, 3 × gap), or the customer ended the
    relationship (``lifecycle_stage == "ended"``).
 5. 流失预警 at risk: days since the last order > max(45, 2 × gap), or ≥ (1 − 20 %) × L.
