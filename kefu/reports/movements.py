@@ -43,8 +43,8 @@ Anomaly flags (``figures["flags"]``):
   ours, supplier or carrier).
 - ``complaint_open``: a complaint (any liability) created more than 15 days before the month's
   end and still not closed at it (``closed_at`` empty or later).
-- ``category_shift``: the share of the top product (OrderLine.product, there is no product
-  category) of the month, or of the previous 12 months, moved ≥ 30 points between the two.
+- ``category_shift``: the share of the customer's top product of the previous 12 months
+  (OrderLine.product: there is no product category) moved ≥ 30 points in the month.
 
 Left out: "key contact changed" (contacts keep no history of who was primary when) and "DSO up
 ≥ 15 days" (needs receivables balances by month, which the order table does not hold cheaply:
@@ -866,7 +866,7 @@ def _category_shift(
     candidates: BoolArray,
 ) -> Flag:
     """Product shares of the month against the previous 12 months, for the candidates (who
-    ordered in the month): the top product of either period moving ≥ 30 points is a flag."""
+    ordered in the month): the previous 12 months' top product moving ≥ 30 points is a flag."""
     size = len(ids)
     hit = np.zeros(size, dtype=np.bool_)
     detail: dict[int, str] = {}
@@ -899,38 +899,27 @@ def _category_shift(
         return hit, detail
     customer = np.array(customers, dtype=np.int64)
     sums = np.array(amounts, dtype=np.int64)
-    rows_kept = np.arange(len(customer))
-    group = position[customer[rows_kept]]
-    current = sums[rows_kept, 0].astype(np.float64)
-    previous = sums[rows_kept, 1].astype(np.float64)
+    group = position[customer]
+    current = sums[:, 0].astype(np.float64)
+    previous = sums[:, 1].astype(np.float64)
     total_current = np.bincount(group, weights=current, minlength=size)
     total_previous = np.bincount(group, weights=previous, minlength=size)
-    both = (total_current[group] > 0) & (total_previous[group] > 0)
-    share_current = np.where(both, current / np.where(both, total_current[group], 1) * 100, 0)
-    share_previous = np.where(both, previous / np.where(both, total_previous[group], 1) * 100, 0)
-    moved = np.abs(share_current - share_previous)
-    # the top product of each period, per customer (last of each group after sorting)
-    best = np.zeros(size, dtype=np.float64)
-    best_row = np.full(size, -1, dtype=np.int64)
-    for values in (current, previous):
-        order = np.lexsort((values, group))
-        last = np.flatnonzero(np.r_[group[order][1:] != group[order][:-1], True])
-        top = order[last]
-        top = top[both[top]]
-        better = moved[top] > best[group[top]]
-        best[group[top[better]]] = moved[top[better]]
-        best_row[group[top[better]]] = top[better]
-    points = float(rules.category_share_points)
-    for index in np.flatnonzero(best >= points):
-        row = best_row[index]
-        hit[index] = True
-        detail[int(ids[index])] = _(
+    # the top product of the previous 12 months per customer: the last row of each customer
+    # sorted by amount; equal amounts go to the product name first in order (the rows come
+    # from GROUP BY in no fixed order)
+    _names, rank = np.unique(np.array(products, dtype=object), return_inverse=True)
+    order = np.lexsort((-rank, previous, group))
+    last = np.flatnonzero(np.r_[group[order][1:] != group[order][:-1], True])
+    top = order[last]
+    top = top[(total_current[group[top]] > 0) & (total_previous[group[top]] > 0)]
+    share_before = previous[top] / total_previous[group[top]] * 100
+    share_now = current[top] / total_current[group[top]] * 100
+    moved = np.abs(share_now - share_before) >= float(rules.category_share_points)
+    for row, before, now in zip(top[moved], share_before[moved], share_now[moved], strict=True):
+        hit[group[row]] = True
+        detail[customers[row]] = _(
             "产品「%(product)s」占比由前12个月的%(before)s%%变为本月的%(after)s%%"
-        ) % {
-            "product": products[rows_kept[row]],
-            "before": _round(share_previous[row], 1),
-            "after": _round(share_current[row], 1),
-        }
+        ) % {"product": products[row], "before": _round(before, 1), "after": _round(now, 1)}
     return hit, detail
 
 

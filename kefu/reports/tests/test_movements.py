@@ -301,7 +301,7 @@ def test_every_customer_of_the_fixed_set_is_where_it_belongs_with_its_reason(
         "exposure": ("anomalous", "信用占用¥95,000.00，已达额度¥100,000.00的95%"),
         "complaints": ("anomalous", "10月有效投诉2件"),
         "complaint_open": ("anomalous", "有1件投诉受理超过15天仍未结案"),
-        "category": ("anomalous", "产品「产品B」占比由前12个月的0.0%变为本月的100.0%"),
+        "category": ("anomalous", "产品「产品A」占比由前12个月的100.0%变为本月的0.0%"),
         "big_order": ("anomalous", "10月单笔订单¥70,000.00，为前12个月订单中位数的3.5倍"),
         "z": ("anomalous", "10月订单额¥25,000.00，为前12个月中位数的1.3倍（修正Z值4.0）"),
     }
@@ -462,3 +462,31 @@ def test_a_shorter_seasonal_history_never_takes_a_base_from_before_the_first_ord
     assert movement.figures["base_kind"] == "P3"
     # P3 = May 15,000 + June 5,000 + July 15,000; Y3 would be October 2025's 5,000 alone
     assert movement.reason == "近3月订单额较前3月上升71%（¥60,000.00，前3月¥35,000.00）"
+
+
+def test_the_top_products_share_moving_30_points_is_an_anomaly() -> None:
+    def mixed(name: str, usual: tuple[int, int], october: tuple[int, int]) -> Customer:
+        """One ¥20,000 order a month (lines 产品A and 产品B), 2025-11 to 2026-10."""
+        who = customer(name)
+        for on in monthly(date(2025, 11, 1), date(2026, 10, 1), 10):
+            a, b = october if on.month == 10 and on.year == 2026 else usual
+            order = buy(who, on, a + b, product="产品A")
+            OrderLine.objects.filter(order=order).update(amount=Decimal(a))
+            OrderLine.objects.create(
+                order=order, line_no=2, product="产品B", quantity=Decimal(1), amount=Decimal(b)
+            )
+        return who
+
+    moved = mixed("结构变化客户", (15000, 5000), (5000, 15000))  # A: 75 % → 25 %, 50 points
+    kept = mixed("结构微调客户", (12000, 8000), (7000, 13000))  # A: 60 % → 35 %, 25 points
+    tie = mixed("平分客户", (10000, 10000), (4000, 16000))  # A and B tie at 50 %: A is top
+
+    result = classify_customers(OCTOBER)
+
+    assert where(result, moved).reason == (  # type: ignore[union-attr]
+        "产品「产品A」占比由前12个月的75.0%变为本月的25.0%"
+    )
+    assert status_of(result, kept) == "-"
+    assert where(result, tie).reason == (  # type: ignore[union-attr]
+        "产品「产品A」占比由前12个月的50.0%变为本月的20.0%"
+    )
