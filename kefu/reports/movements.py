@@ -58,25 +58,28 @@ customers who end up in a list are read as rows, for their names and owners.
 
 Each status list is ordered by T12 revenue, largest first (then customer id).
 
-Performance (2026-11-26, this 2-core machine shared with four other sessions: load average 4.4
-to 7.4 during the runs, so these are upper bounds; ``kefu seed --size demo`` then ``--size
-large``: 100,500 customers, 579,400 orders, 2,020,051 order lines, 1,000,360 tickets; October
-2026 classified: 750 churned, 2,832 at risk, 5,356 anomalous, 1,634 rising, 1,402 falling, 3,068
-new, 2,230 won back, 4,413 stable, 76,611 small, the same on both databases)::
+Performance (2026-11-26, this 2-core machine shared with four other sessions, whose benches
+also ran on the same PostgreSQL server: load average 4.4 to 7.4 during the runs, so these are
+upper bounds; ``kefu seed --size demo`` then ``--size large``: 100,500 customers, 579,400 orders,
+2,020,051 order lines, 1,000,360 tickets; October 2026 classified: 750 churned, 2,832 at risk,
+3,468 anomalous, 2,243 rising, 1,935 falling, 3,068 new, 2,230 won back, 5,159 stable, 76,611
+small, the same on both databases)::
 
     KEFU_DATABASE_URL=... /usr/bin/time -v kefu customer_movements --month 2026-10
 
-    SQLite      classify 5.4, 5.5, 6.6, 6.5 s         peak RSS of the whole command 264 MiB
-    PostgreSQL  classify 5.5, 7.0, 10.4, 8.0 s        peak RSS 267 MiB (after ANALYZE)
+    SQLite      classify 6.2 s, 5.8 s          peak RSS of the whole command 263 MiB
+    PostgreSQL  classify 11.7 s, 7.3 s         peak RSS 266 MiB (after ANALYZE)
+                (7.1 s and 7.8 s for the same call from a script with a timer per query)
 
-The process itself used 4.2-4.7 s of CPU (SQLite, queries included) and 3.2-3.6 s (PostgreSQL,
-the server's share not counted), Django's start included: the rest of each run was waiting for
-a core. Without ANALYZE (a freshly seeded PostgreSQL before autovacuum got to it) the product
+The process itself used 4.8-5.2 s of CPU on SQLite (queries included) and 3.8 s on PostgreSQL
+(the server's share not counted), Django's start included: the rest of each run was waiting for
+a core. On PostgreSQL the product-share join is 3 of the 7 s (a hash join over all 2,000,000
+order lines, 1.7-2.1 s in EXPLAIN ANALYZE), the order read 1.0 s, the complaints 0.4-0.5 s.
+Without ANALYZE (a freshly seeded PostgreSQL before autovacuum got to it) the product
 share join took 26 s: the planner had no statistics for the order lines.
 
-On SQLite a third of the time is the complaints query (the candidates' tickets read through
-``desk_ticket_customer``: ticket rows are wide and there is no index on type); on PostgreSQL the
-product-share join (a hash join over the 2,000,000 order lines) is the largest part.
+On SQLite the largest part is the complaints query (the candidates' tickets read through
+``desk_ticket_customer``: ticket rows are wide and there is no index on type).
 """
 
 from __future__ import annotations
