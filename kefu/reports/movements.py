@@ -43,8 +43,10 @@ Anomaly flags (``figures["flags"]``):
   ours, supplier or carrier).
 - ``complaint_open``: a complaint (any liability) created more than 15 days before the month's
   end and still not closed at it (``closed_at`` empty or later).
-- ``category_shift``: the share of the customer's top product of the previous 12 months
-  (OrderLine.product: there is no product category) moved ≥ 30 points in the month.
+- ``category_shift``: the share of the customer's top product of the 12 months before R3
+  (OrderLine.product: there is no product category) moved ≥ 30 points in R3, for customers who
+  bought in the month with at least 3 orders in each window (compared month by month, one or two
+  orders always "shift": on the large seed half the customers were flagged).
 
 Left out: "key contact changed" (contacts keep no history of who was primary when) and "DSO up
 ≥ 15 days" (needs receivables balances by month, which the order table does not hold cheaply:
@@ -535,7 +537,7 @@ def classify_customers(month: date, rules: MovementRules | None = None) -> Movem
 
     flags = _anomaly_flags(
         rules, win, tables, position, ids, open_rest, who, fen, overdue, month_of, first_month,
-        revenue, exposure_hit,
+        revenue, counts, exposure_hit,
     )  # fmt: skip
     any_flag = np.zeros(size, dtype=np.bool_)
     for hit, _detail in flags.values():
@@ -700,6 +702,7 @@ def _movement_reason(kind: str, *, r3: int, base: int, y3: bool, days: int, seve
 
 
 Flag = tuple[BoolArray, dict[int, str]]
+SHIFT_MIN_ORDERS = 3  # orders in each window before a product-mix shift counts
 
 
 def _anomaly_flags(
@@ -715,6 +718,7 @@ def _anomaly_flags(
     month_of: IntArray,
     first_month: IntArray,
     revenue: IntArray,
+    counts: IntArray,
     exposure_hit: BoolArray,
 ) -> dict[str, Flag]:
     size = len(ids)
@@ -853,9 +857,18 @@ def _anomaly_flags(
     flags["complaints"] = (many, many_detail)
     flags["complaint_open"] = (stale, stale_detail)
 
-    bought_in_month = revenue[:, span - 1] > 0
+    # A product mix needs volume to mean anything: one or two orders a month always "shift".
+    # So the last 3 months (R3) are compared with the 12 before them, for customers who bought
+    # in the report month, with at least SHIFT_MIN_ORDERS orders in each window.
+    recent_orders = counts[:, span - 3 :].sum(axis=1)
+    before_orders = counts[:, span - 15 : span - 3].sum(axis=1)
+    enough_mix = (
+        (counts[:, span - 1] > 0)
+        & (recent_orders >= SHIFT_MIN_ORDERS)
+        & (before_orders >= SHIFT_MIN_ORDERS)
+    )
     flags["category_shift"] = _category_shift(
-        rules, win, tables, position, ids, candidates & bought_in_month
+        rules, win, tables, position, ids, candidates & enough_mix
     )
     return flags
 
@@ -868,14 +881,15 @@ def _category_shift(
     ids: IntArray,
     candidates: BoolArray,
 ) -> Flag:
-    """Product shares of the month against the previous 12 months, for the candidates (who
-    ordered in the month): the previous 12 months' top product moving ≥ 30 points is a flag."""
+    """Product shares of the last 3 months (R3) against the 12 months before them, for the
+    candidates: the earlier window's top product moving ≥ 30 points is a flag."""
     size = len(ids)
     hit = np.zeros(size, dtype=np.bool_)
     detail: dict[int, str] = {}
     qn = connection.ops.quote_name
     order_table, line_table = qn(tables["order"]), qn(tables["line"])
-    previous_start = _add_months(win.month, -12)
+    recent_start = _add_months(win.month, -2)
+    previous_start = _add_months(win.month, -14)
     sql = (
         f"SELECT o.customer_id, l.product, "  # noqa: S608 (our table names, numbers)
         f"{_sql_fen('SUM(CASE WHEN o.date >= %s THEN l.amount ELSE 0 END)')}, "
@@ -892,7 +906,7 @@ def _category_shift(
         for test, chunk in _id_tests(wanted):
             cursor.execute(
                 sql.replace("IDS", test),
-                [win.month, win.month, *chunk, previous_start, win.next_month],
+                [recent_start, recent_start, *chunk, previous_start, win.next_month],
             )
             for customer_id, product, current, previous in cursor.fetchall():
                 customers.append(customer_id)
@@ -921,7 +935,7 @@ def _category_shift(
     for row, before, now in zip(top[moved], share_before[moved], share_now[moved], strict=True):
         hit[group[row]] = True
         detail[customers[row]] = _(
-            "产品「%(product)s」占比由前12个月的%(before)s%%变为本月的%(after)s%%"
+            "产品「%(product)s」占比由此前12个月的%(before)s%%变为近3个月的%(after)s%%"
         ) % {"product": products[row], "before": _round(before, 1), "after": _round(now, 1)}
     return hit, detail
 

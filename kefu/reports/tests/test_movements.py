@@ -301,7 +301,8 @@ def test_every_customer_of_the_fixed_set_is_where_it_belongs_with_its_reason(
         "exposure": ("anomalous", "信用占用¥95,000.00，已达额度¥100,000.00的95%"),
         "complaints": ("anomalous", "10月有效投诉2件"),
         "complaint_open": ("anomalous", "有1件投诉受理超过15天仍未结案"),
-        "category": ("anomalous", "产品「产品A」占比由前12个月的100.0%变为本月的0.0%"),
+        # R3 (Aug–Oct): A ¥40,000 of ¥60,000; the 12 months before (from 2025-11): all A
+        "category": ("anomalous", "产品「产品A」占比由此前12个月的100.0%变为近3个月的66.7%"),
         "big_order": ("anomalous", "10月单笔订单¥70,000.00，为前12个月订单中位数的3.5倍"),
         "z": ("anomalous", "10月订单额¥25,000.00，为前12个月中位数的1.3倍（修正Z值4.0）"),
     }
@@ -465,11 +466,14 @@ def test_a_shorter_seasonal_history_never_takes_a_base_from_before_the_first_ord
 
 
 def test_the_top_products_share_moving_30_points_is_an_anomaly() -> None:
-    def mixed(name: str, usual: tuple[int, int], october: tuple[int, int]) -> Customer:
-        """One ¥20,000 order a month (lines 产品A and 产品B), 2025-11 to 2026-10."""
+    def mixed(
+        name: str, usual: tuple[int, int], recent: tuple[int, int], *, start: date
+    ) -> Customer:
+        """One ¥20,000 order a month (lines 产品A and 产品B) from ``start`` to 2026-10; the
+        last 3 months (R3: Aug–Oct 2026) split ``recent``, the months before ``usual``."""
         who = customer(name)
-        for on in monthly(date(2025, 11, 1), date(2026, 10, 1), 10):
-            a, b = october if on.month == 10 and on.year == 2026 else usual
+        for on in monthly(start, date(2026, 10, 1), 10):
+            a, b = recent if on >= date(2026, 8, 1) else usual
             order = buy(who, on, a + b, product="产品A")
             OrderLine.objects.filter(order=order).update(amount=Decimal(a))
             OrderLine.objects.create(
@@ -477,16 +481,21 @@ def test_the_top_products_share_moving_30_points_is_an_anomaly() -> None:
             )
         return who
 
-    moved = mixed("结构变化客户", (15000, 5000), (5000, 15000))  # A: 75 % → 25 %, 50 points
-    kept = mixed("结构微调客户", (12000, 8000), (7000, 13000))  # A: 60 % → 35 %, 25 points
-    tie = mixed("平分客户", (10000, 10000), (4000, 16000))  # A and B tie at 50 %: A is top
+    year_ago = date(2025, 8, 1)
+    moved = mixed("结构变化客户", (15000, 5000), (5000, 15000), start=year_ago)  # 75 % → 25 %
+    kept = mixed("结构微调客户", (12000, 8000), (7000, 13000), start=year_ago)  # 60 → 35 %
+    tie = mixed("平分客户", (10000, 10000), (4000, 16000), start=year_ago)  # tie: A is top
+    # the same swap with only two orders before R3: too few to call it a shift
+    thin = mixed("新近客户", (15000, 5000), (5000, 15000), start=date(2026, 6, 1))
 
     result = classify_customers(OCTOBER)
 
     assert where(result, moved).reason == (  # type: ignore[union-attr]
-        "产品「产品A」占比由前12个月的75.0%变为本月的25.0%"
+        "产品「产品A」占比由此前12个月的75.0%变为近3个月的25.0%"
     )
     assert status_of(result, kept) == "-"
     assert where(result, tie).reason == (  # type: ignore[union-attr]
-        "产品「产品A」占比由前12个月的50.0%变为本月的20.0%"
+        "产品「产品A」占比由此前12个月的50.0%变为近3个月的20.0%"
     )
+    thin_movement = where(result, thin)
+    assert thin_movement is None or "category_shift" not in thin_movement.figures["flags"]
