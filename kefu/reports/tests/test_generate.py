@@ -221,6 +221,8 @@ def test_a_failing_section_is_recorded_and_the_others_still_build(
     assert "section boom failed" in caplog.text
     assert "section bad_sql failed" in caplog.text
     assert MonthlyReport.objects.count() == 1
+    event = AuditEvent.objects.get(action=AuditEvent.Action.CREATE)
+    assert event.changes["failed_sections"] == ["boom", "bad_sql"]
 
 
 def test_refresh_archives_anew_and_the_latest_is_current(
