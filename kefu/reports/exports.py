@@ -4,6 +4,7 @@ workbook (one sheet per section, real numbers with number formats) and the PDF (
 from __future__ import annotations
 
 import io
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -287,6 +288,9 @@ def bar_svg(chart: dict[str, Any]) -> SafeString:
 def report_pdf(report: MonthlyReport) -> bytes:
     """A4, Noto Sans CJK SC, tables whose header rows repeat on each page."""
     from weasyprint import HTML  # type: ignore[import-untyped]
+
+    # WeasyPrint logs every layout step of every page at INFO: noise in the server's log.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
     content = report.content
     sections = shown_sections(content)

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import importlib
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kefu.core.models import TimeStampedModel
+
+if TYPE_CHECKING:
+    from kefu.reports.movements import MovementRules
 
 # Every field of kefu.reports.movements.MovementRules, in its order (the settings form and the
 # audit event list them in this order too).
@@ -103,13 +105,12 @@ class ReportSettings(models.Model):
         row, _created = cls.objects.get_or_create(pk=1)
         return row
 
-    def movement_rules(self) -> Any:
-        """The thresholds as a kefu.reports.movements.MovementRules (typed Any here so this
-        module does not import the classifier at load time)."""
-        movements = importlib.import_module("kefu.reports.movements")
-        return movements.MovementRules(
-            **{name: getattr(self, name) for name in MOVEMENT_RULE_FIELDS}
-        )
+    def movement_rules(self) -> MovementRules:
+        """The thresholds as a kefu.reports.movements.MovementRules (imported here, not at load
+        time: the classifier brings numpy)."""
+        from kefu.reports.movements import MovementRules
+
+        return MovementRules(**{name: getattr(self, name) for name in MOVEMENT_RULE_FIELDS})
 
     def clean(self) -> None:
         """Ranges that keep the rules meaningful; Chinese messages per field."""

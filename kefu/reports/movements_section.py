@@ -7,10 +7,9 @@ section lays its result out and hands it on in ctx.shared["movements"] for the l
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext as _
@@ -20,6 +19,9 @@ from kefu.core.phones import mask_name
 from kefu.customers.models import Customer
 from kefu.reports.models import ReportSettings
 from kefu.reports.sections import Chart, Column, Figure, ReportContext, SectionResult, Table
+
+if TYPE_CHECKING:
+    from kefu.reports.movements import Movements
 
 # The seven statuses in the order domain.md §3 evaluates them, with their Chinese names.
 STATUSES: tuple[tuple[str, Any], ...] = (
@@ -51,11 +53,12 @@ _TIER_RANK = {
 }
 
 
-def classify(month: date, report_settings: ReportSettings) -> Any:
-    """kefu.reports.movements.classify_customers under the settings' rules, looked up when
-    called (the tests of this app swap this function for a stand-in)."""
-    movements = importlib.import_module("kefu.reports.movements")
-    return movements.classify_customers(month, report_settings.movement_rules())
+def classify(month: date, report_settings: ReportSettings) -> Movements:
+    """kefu.reports.movements.classify_customers under the settings' rules (imported when
+    called: it brings numpy; the layout tests swap this function for a stand-in)."""
+    from kefu.reports.movements import classify_customers
+
+    return classify_customers(month, report_settings.movement_rules())
 
 
 def _money(value: Any) -> str | None:

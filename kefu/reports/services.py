@@ -178,6 +178,17 @@ def report_generate(*, month: date, actor: User | None, trigger: str) -> Monthly
             trigger=trigger,
             duration_ms=duration_ms,
         )
+        if actor is not None:  # the worker's runs are in the archive, with no one to name
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.CREATE,
+                target=report,
+                changes={
+                    "month": content["month"],
+                    "trigger": trigger,
+                    "failed_sections": [s["key"] for s in body["sections"] if s["failed"]],
+                },
+            )
     logger.info("monthly report %s generated in %d ms", content["month"], duration_ms)
     return report
 

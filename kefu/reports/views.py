@@ -23,6 +23,7 @@ from kefu.reports.exports import (
 from kefu.reports.forms import ReportSettingsForm
 from kefu.reports.models import MonthlyReport, ReportSettings
 from kefu.reports.services import (
+    month_bounds,
     month_parse,
     previous_month,
     report_archive_list,
@@ -98,6 +99,8 @@ def _report_page(request: HttpRequest, report: MonthlyReport) -> HttpResponse:
             "failed": [s for s in sections if s.failed],
             "versions": versions,
             "is_current": bool(versions) and versions[0].pk == report.pk,
+            # generated before the month ended: its figures run to the moment of generation
+            "partial": month_bounds(report.month)[1] > report.generated_at,
             "can_generate": user.has_perm("reports.generate_monthlyreport"),
         },
     )

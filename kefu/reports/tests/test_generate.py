@@ -14,6 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from kefu.audit.models import AuditEvent
 from kefu.core.exceptions import ApplicationError, Forbidden
 from kefu.customers.models import Customer
 from kefu.org.models import User
@@ -63,6 +64,11 @@ def test_generate_builds_the_document_and_archives_it(
     assert content["customers"]["rising"] == []
     assert [s["key"] for s in content["sections"]] == ["movements"]
     assert MonthlyReport.objects.count() == 1
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.CREATE, object_type="reports.monthlyreport"
+    )
+    assert (event.actor, event.object_id) == (manager, str(report.pk))
+    assert event.changes == {"month": "2026-10", "trigger": "manual", "failed_sections": []}
 
 
 def test_movements_section_lays_out_counts_tables_and_chart(
@@ -215,6 +221,8 @@ def test_a_failing_section_is_recorded_and_the_others_still_build(
     assert "section boom failed" in caplog.text
     assert "section bad_sql failed" in caplog.text
     assert MonthlyReport.objects.count() == 1
+    event = AuditEvent.objects.get(action=AuditEvent.Action.CREATE)
+    assert event.changes["failed_sections"] == ["boom", "bad_sql"]
 
 
 def test_refresh_archives_anew_and_the_latest_is_current(

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from kefu.audit.models import AuditEvent
@@ -238,3 +239,16 @@ def test_page_and_pdf_show_the_first_rows_and_say_so_the_xlsx_has_all(
     sheet = load_workbook(io.BytesIO(client.get(f"/reports/archive/{report_id}/xlsx/").content))
     numbers = [row[0] for row in sheet["长表"].iter_rows(min_row=6, values_only=True)]
     assert numbers == [1, 2, 3]
+
+
+def test_a_month_not_over_yet_says_its_figures_are_partial(
+    fake_classify: list[Any], manager: User
+) -> None:
+    client = client_for(manager)
+    this_month = f"{timezone.localdate():%Y-%m}"  # Asia/Shanghai
+
+    current = client.get(f"/reports/monthly/{this_month}/").content.decode()
+    past = client.get(OCTOBER_URL).content.decode()
+
+    assert "生成时本月尚未结束" in current
+    assert "生成时本月尚未结束" not in past
