@@ -146,17 +146,9 @@ GROUP BY c.tier
         tier_order = {value: index for index, value in enumerate(Customer.Tier.values)}
         tier_labels = dict(Customer.Tier.choices)
         by_tier: list[dict[str, Any]] = []
-        totals = {
-            "customers": 0,
-            "revenue": Decimal(0),
-            "profit": Decimal(0),
-            "service_cost": Decimal(0),
-            "tickets": 0,
-            "calls": 0,
-            "repairs": 0,
-            "losses": 0,
-        }
-        for tier, count, revenue, profit, cost, tickets, calls, repairs, losses in sorted(
+        totals = {"revenue": Decimal(0), "profit": Decimal(0), "service_cost": Decimal(0)}
+        counts = {"customers": 0, "tickets": 0, "calls": 0, "repairs": 0, "losses": 0}
+        for tier, count, revenue, profit, cost, tickets, calls, repairs, loss_count in sorted(
             tier_rows, key=lambda row: tier_order.get(row[0], len(tier_order))
         ):
             revenue, profit, cost = to_decimal(revenue), to_decimal(profit), to_decimal(cost)
@@ -173,20 +165,20 @@ GROUP BY c.tier
                     "tickets": int(tickets),
                     "calls": int(calls),
                     "repairs": int(repairs),
-                    "losses": int(losses),
+                    "losses": int(loss_count),
                 }
             )
-            totals["customers"] += int(count)
             totals["revenue"] += revenue
             totals["profit"] += profit
             totals["service_cost"] += cost
             for name, value in (
+                ("customers", count),
                 ("tickets", tickets),
                 ("calls", calls),
                 ("repairs", repairs),
-                ("losses", losses),
+                ("losses", loss_count),
             ):
-                totals[name] += int(value)
+                counts[name] += int(value)
         total_margin = totals["profit"] - totals["service_cost"]
 
         # 2. the largest losses: service cost above gross profit
@@ -303,7 +295,7 @@ LIMIT {LOSS_LIMIT}
             Figure(gettext("近12个月毛利"), money_cell(totals["profit"]), "money"),
             Figure(gettext("近12个月服务成本"), money_cell(totals["service_cost"]), "money"),
             Figure(gettext("扣除服务成本后利润"), money_cell(total_margin), "money"),
-            Figure(gettext("服务成本超过毛利的客户"), totals["losses"], "int"),
+            Figure(gettext("服务成本超过毛利的客户"), counts["losses"], "int"),
         ]
         window = gettext("%(first)s至%(last)s") % {
             "first": month_label(window_first),
@@ -322,28 +314,28 @@ LIMIT {LOSS_LIMIT}
                 "repair": yuan(settings.unit_cost_repair),
             }
         ]
-        if totals["customers"]:
+        if counts["customers"]:
             notes.append(
                 gettext(
                     "%(n)d 位客户近12个月毛利 %(profit)s，服务成本 %(cost)s，"
                     "扣除服务成本后利润 %(margin)s。"
                 )
                 % {
-                    "n": totals["customers"],
+                    "n": counts["customers"],
                     "profit": yuan(totals["profit"]),
                     "cost": yuan(totals["service_cost"]),
                     "margin": yuan(total_margin),
                 }
             )
-        if totals["losses"]:
+        if counts["losses"]:
             shown = len(losses)
             notes.append(
                 gettext(
                     "%(n)d 位客户的服务成本超过其毛利；亏损最大的 %(shown)d 位合计亏损 %(loss)s。"
                 )
-                % {"n": totals["losses"], "shown": shown, "loss": yuan(loss_total)}
+                % {"n": counts["losses"], "shown": shown, "loss": yuan(loss_total)}
             )
-        elif totals["customers"]:
+        elif counts["customers"]:
             notes.append(gettext("没有客户的服务成本超过其毛利。"))
         return SectionResult(
             key=self.key,

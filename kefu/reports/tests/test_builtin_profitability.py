@@ -45,8 +45,8 @@ def customers(db: None) -> dict[str, Customer]:
     kept = ticket("inquiry", at("2026-05-05"), customer=a)
     ticket("inquiry", at("2026-05-05"), customer=a, merged_into=kept, status="closed")
     Ticket.objects.filter(pk=kept.pk).update(customer=None)  # the kept one is not A's
-    for day in range(1, 6):
-        call(a, at(f"2026-0{day}-15"))
+    for month in range(1, 6):
+        call(a, at(f"2026-0{month}-15"))
     call(a, at("2026-04-16"), answered=False)
     call(a, at("2026-11-01", "00:00"))
     # B, a person: ¥200 profit against 2 repairs and 2 calls: 2 × 180 + 2 × 8 = ¥376
