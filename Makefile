@@ -78,6 +78,7 @@ schema: deps
 	$(KEFU) export_openapi_schema --api kefu.api.api.api --indent 2 --sorted --output docs/api/openapi.json
 
 bench: dev-deps assets
+	@scripts/system-deps.sh bench
 	$(PY) bench/run.py
 
 lock:

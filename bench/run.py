@@ -4,13 +4,15 @@ For each database (SQLite in a throw-away KEFU_VAR_DIR, then PostgreSQL in a ded
 `kefu_bench` database that this script creates and drops):
 
 1. migrate, `kefu seed --size demo`, `kefu seed --size large` (100,000 more customers and
-   2,000,000 order lines, timed), then the batch jobs on that volume, timed:
-   `kefu recompute_tiers --now` and `kefu evaluate_credit` ("not available" when a command does
-   not exist);
+   2,000,000 order lines, timed), then the batch jobs on that volume, timed, with each
+   command's peak memory: `kefu recompute_tiers --now`, `kefu evaluate_credit` and
+   `kefu monthly_report --month <last month> --refresh` ("not available" when a command does
+   not exist; with ``--reuse`` only the jobs ``--jobs`` names);
 2. start the server as in production: `kefu run --no-worker --workers 2` (gunicorn, 2 sync
    workers, KEFU_DEBUG off) on a free port other than 8000;
 3. take one API token as the demo user "agent" (the token endpoint is throttled at 30/min);
-4. drive the scenarios at concurrency 1, 8 and 32 with a fixed number of requests each
+4. drive the scenarios at concurrency 1, 8 and 32, with wrk (10 s per run) when it is
+   installed, else with the Python client and a fixed number of requests each
    (``--scenarios`` picks some; ``--reuse`` keeps a seeded PostgreSQL database between runs):
    * ``me``      GET  /api/v1/me                  — the framework floor (auth + one small answer)
    * ``search``  GET  /api/v1/customers?q=…       — 2-character name fragments, company
@@ -23,6 +25,8 @@ For each database (SQLite in a throw-away KEFU_VAR_DIR, then PostgreSQL in a ded
    * ``ticket_detail`` GET /api/v1/tickets/{id}     — tickets of the agent's customers
    * ``ticket_search`` GET /api/v1/tickets?q=…      — 2-character words from the subjects,
      ticket numbers and customers' mobiles
+   * ``dashboard``     GET /api/v1/dashboard        — the supervisor dashboard's refresh, as the
+     manager (every team), over the 1,000,000 seeded tickets
    * ``ticket_create`` POST /api/v1/tickets         — routed, SLA due times computed, numbered
 5. stop the server (its whole process group) and clean up.
 
@@ -52,11 +56,14 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wrkload import WRK, WrkSample, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -77,9 +84,12 @@ REQUESTS = {
     "ticket_queue": 600,
     "ticket_detail": 600,
     "ticket_search": 600,
+    "dashboard": 300,
     "ticket_create": 600,
 }
 SCENARIOS = tuple(REQUESTS)
+WRK_SECONDS = 10.0  # length of one run with the wrk client (--scale multiplies it)
+WRK_TABLE = 8_000  # requests generated per wrk run (wrk wraps around if it sends more)
 RUN_TIME_CAP = 120.0  # seconds: stop issuing requests in a run after this long, whatever happens
 REQUEST_TIMEOUT = 30.0
 # The machine is shared: before each run wait (up to QUIET_WAIT s) until other programs use less
@@ -148,6 +158,7 @@ class DatabaseResult:
     # or None with the reason in jobs_note.
     jobs: dict[str, float | None] = field(default_factory=dict)
     jobs_note: dict[str, str] = field(default_factory=dict)
+    jobs_peak_mib: dict[str, float | None] = field(default_factory=dict)
     tickets_visible_to_agent: int = 0  # the sample the ticket scenarios draw on
     ticket_queries: list[str] = field(default_factory=list)
 
@@ -203,34 +214,46 @@ def kefu(args: list[str], *, env: dict[str, str], logfile: Path) -> tuple[float,
 
 
 # Batch jobs timed after the large seed: name → kefu arguments.
+REPORT_MONTH = (datetime.now(UTC).date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 JOBS = {
     "recompute_tiers": ["recompute_tiers", "--now"],
     "evaluate_credit": ["evaluate_credit"],
+    # the monthly report of the last complete month (the seeds end there), regenerated
+    "monthly_report": ["monthly_report", "--month", REPORT_MONTH, "--refresh"],
 }
 SEED_STEP = re.compile(r"^  (\w+): ([\d.]+) s$", re.MULTILINE)  # "  orders: 38.2 s"
 JOB_SECONDS = re.compile(r"(\d+(?:\.\d+)?) s\b")
 
 
-def batch_job(args: list[str], *, env: dict[str, str], logfile: Path) -> tuple[float | None, str]:
-    """Run one batch command; (seconds, note). The seconds are the command's own elapsed figure
-    (the last "… 12.3 s" it prints) when it prints one, else the wall time; None with the reason
-    when the command does not exist yet or fails (the bench goes on)."""
+def batch_job(
+    args: list[str], *, env: dict[str, str], logfile: Path
+) -> tuple[float | None, str, float | None]:
+    """Run one batch command; (seconds, note, peak memory in MiB). The seconds are the
+    command's own elapsed figure (the last "… 12.3 s" it prints) when it prints one, else the
+    wall time; None with the reason when the command does not exist yet or fails (the bench goes
+    on). The peak memory is the command process's maximum resident set size (wait4's rusage of
+    that one child: the database server's memory is not in it)."""
     started = time.monotonic()
-    proc = subprocess.run(
-        [KEFU, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([KEFU, *args], env=env, cwd=ROOT, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)  # reaps this child, with its own rusage
+        proc.returncode = returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    peak_mib = round(usage.ru_maxrss / 1024, 1)  # ru_maxrss is in KiB on Linux
     wall = time.monotonic() - started
-    output = proc.stdout + proc.stderr
+    output = stdout + stderr
     with logfile.open("a", encoding="utf-8") as handle:
         handle.write(f"$ kefu {' '.join(args)}\n{output}\n")
-    if proc.returncode != 0:
+    if returncode != 0:
         if "Unknown command" in output:
-            return None, "not available"
-        return None, f"failed ({proc.returncode}): {output.strip().splitlines()[-1:]}"
-    figures = JOB_SECONDS.findall(proc.stdout)
+            return None, "not available", None
+        return None, f"failed ({returncode}): {output.strip().splitlines()[-1:]}", peak_mib
+    figures = JOB_SECONDS.findall(stdout)
     if figures:
-        return float(figures[-1]), f"reported by the command; wall {wall:.1f} s"
-    return round(wall, 1), "wall time"
+        return float(figures[-1]), f"reported by the command; wall {wall:.1f} s", peak_mib
+    return round(wall, 1), "wall time", peak_mib
 
 
 class Server:
@@ -526,6 +549,8 @@ def measure(
     total: int,
     make: Callable[[int], RequestSpec],
     meter: CpuMeter | None = None,
+    client: str = "httpx",
+    seconds: float = WRK_SECONDS,
 ) -> RunResult:
     if meter:
         meter.wait_quiet()
@@ -533,14 +558,26 @@ def measure(
     asyncio.run(load(base_url=base_url, token=token, concurrency=4, total=40, make=make))
     if meter:
         meter.start()
-    sample = asyncio.run(
-        load(base_url=base_url, token=token, concurrency=concurrency, total=total, make=make)
-    )
+    sample: Sample | WrkSample
+    if client == "wrk":
+        sample = run_wrk(
+            base_url=base_url,
+            token=token,
+            concurrency=concurrency,
+            total=max(total, WRK_TABLE),
+            make=make,
+            seconds=seconds,
+        )
+    else:
+        sample = asyncio.run(
+            load(base_url=base_url, token=token, concurrency=concurrency, total=total, make=make)
+        )
     other = meter.other_cores() if meter else 0.0
     wall = sample.wall
     ms = sorted(value * 1000 for value in sample.latencies)
     by_label = {}
-    for label, values in sorted(sample.by_label.items()):
+    labelled = sample.by_label if isinstance(sample, Sample) else {}
+    for label, values in sorted(labelled.items()):
         label_ms = sorted(value * 1000 for value in values)
         by_label[label] = {
             "n": len(label_ms),
@@ -549,7 +586,7 @@ def measure(
         }
     by_kind = {}
     kinds: dict[str, list[float]] = collections.defaultdict(list)
-    for label, values in sample.by_label.items():
+    for label, values in labelled.items():
         kinds[label.split(":", 1)[0]] += [value * 1000 for value in values]
     for kind, values in sorted(kinds.items()):
         values.sort()
@@ -585,10 +622,10 @@ def measure(
 # scenarios
 
 
-def get_token(base_url: str) -> str:
+def get_token(base_url: str, username: str = USERNAME) -> str:
     response = httpx.post(
         f"{base_url}/api/v1/auth/token",
-        json={"username": USERNAME, "password": PASSWORD},
+        json={"username": username, "password": PASSWORD},
         timeout=REQUEST_TIMEOUT,
     )
     response.raise_for_status()
@@ -829,6 +866,15 @@ def ticket_search_maker(
     return make
 
 
+def dashboard_maker() -> Callable[[int], RequestSpec]:
+    """The supervisor dashboard's 30-second refresh, as the manager (every team)."""
+
+    def make(index: int) -> RequestSpec:
+        return ("GET", "/api/v1/dashboard", None, 200, "dashboard")
+
+    return make
+
+
 def ticket_create_maker(
     customer_ids: list[int], rng: random.Random
 ) -> Callable[[int], RequestSpec]:
@@ -857,6 +903,8 @@ def bench_database(
     rng: random.Random,
     scenarios: tuple[str, ...] = SCENARIOS,
     reuse: bool = False,
+    client: str = "httpx",
+    extra_jobs: tuple[str, ...] = (),
 ) -> DatabaseResult:
     seeded = reuse and pg_exists()
     with database_env(database, reuse=reuse) as env:
@@ -868,8 +916,10 @@ def bench_database(
         steps: dict[str, float] = {}
         jobs: dict[str, float | None] = {}
         jobs_note: dict[str, str] = {}
+        jobs_peak: dict[str, float | None] = {}
+        run_jobs = list(JOBS) if not seeded else list(extra_jobs)
         if seeded:
-            log(f"{database}: --reuse: {PG_DATABASE} is already seeded; no seed, no batch jobs")
+            log(f"{database}: --reuse: {PG_DATABASE} is already seeded; no seed")
         else:
             log(f"{database}: seed --size demo")
             demo_s, _out = kefu(["seed", "--size", "demo"], env=env, logfile=logfile)
@@ -879,10 +929,12 @@ def bench_database(
             reported = float(found.group(1)) if found else None
             steps = {m.group(1): float(m.group(2)) for m in SEED_STEP.finditer(output)}
             log(f"{database}: large seed took {large_s:.1f} s (command wall time) {steps}")
-            for name, args in JOBS.items():
-                log(f"{database}: kefu {' '.join(args)}")
-                jobs[name], jobs_note[name] = batch_job(args, env=env, logfile=logfile)
-                log(f"    {jobs[name] if jobs[name] is not None else jobs_note[name]}")
+        for name in run_jobs:
+            args = JOBS[name]
+            log(f"{database}: kefu {' '.join(args)}")
+            jobs[name], jobs_note[name], jobs_peak[name] = batch_job(args, env=env, logfile=logfile)
+            figure = f"{jobs[name]} s" if jobs[name] is not None else jobs_note[name]
+            log(f"    {figure}, peak memory {jobs_peak[name]} MiB")
 
         port = free_port()
         log(f"{database}: starting `kefu run --no-worker --workers 2 --port {port}`")
@@ -890,6 +942,8 @@ def bench_database(
         try:
             server.wait_ready()
             token = get_token(server.base_url)
+            # the dashboard is a supervisor's and a manager's page: the manager sees every team
+            tokens = {"dashboard": get_token(server.base_url, "manager")}
             queries, visible = search_queries(
                 server.base_url, token, rng, env=env, database=database
             )
@@ -903,6 +957,7 @@ def bench_database(
                 seed_large_steps=steps,
                 jobs=jobs,
                 jobs_note=jobs_note,
+                jobs_peak_mib=jobs_peak,
             )
             meter = CpuMeter(server_pgid=server.proc.pid, database=database)
             samples = ticket_samples(server.base_url, token, rng, env=env, database=database)
@@ -915,6 +970,7 @@ def bench_database(
                 "ticket_queue": ticket_queue_maker(rng),
                 "ticket_detail": ticket_detail_maker(samples["ticket_ids"], rng),
                 "ticket_search": ticket_search_maker(samples["search"], rng),
+                "dashboard": dashboard_maker(),
                 "create": create_maker(rng),
                 "ticket_create": ticket_create_maker(samples["customer_ids"], rng),
             }
@@ -928,11 +984,13 @@ def bench_database(
                         database=database,
                         scenario=scenario,
                         base_url=server.base_url,
-                        token=token,
+                        token=tokens.get(scenario, token),
                         concurrency=concurrency,
                         total=total,
                         make=make,
                         meter=meter,
+                        client=client,
+                        seconds=WRK_SECONDS * scale,
                     )
                     log(
                         f"    {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
@@ -993,18 +1051,21 @@ def markdown(results: list[DatabaseResult]) -> str:
         "",
         "| Database | `seed --size demo` | `seed --size large` (100,000 customers + "
         "2,000,000 order lines) | of which, per seeder | `recompute_tiers --now` "
-        "| `evaluate_credit` |",
+        "| `evaluate_credit` | `monthly_report` (peak memory) |",
     ]
-    lines += ["|---|--:|--:|---|--:|--:|"]
+    lines += ["|---|--:|--:|---|--:|--:|--:|"]
     for db in results:
         if db.skipped:
-            lines.append(f"| {db.database} | skipped: {db.skipped} | | | | |")
+            lines.append(f"| {db.database} | skipped: {db.skipped} | | | | | |")
             continue
         steps = ", ".join(f"{name} {sec:.1f} s" for name, sec in db.seed_large_steps.items())
         jobs = [
-            f"{db.jobs[name]:.1f} s"
-            if db.jobs.get(name) is not None
-            else db.jobs_note.get(name, "")
+            (
+                f"{db.jobs[name]:.1f} s"
+                if db.jobs.get(name) is not None
+                else db.jobs_note.get(name, "not run")
+            )
+            + (f" ({db.jobs_peak_mib[name]:.0f} MiB)" if db.jobs_peak_mib.get(name) else "")
             for name in JOBS
         ]
         lines.append(
@@ -1038,6 +1099,7 @@ def targets(results: list[DatabaseResult]) -> list[str]:
                     f"{best.concurrency} (target ≥ 200, aim 300): {verdict}"
                 )
         for scenario, limit, what in (
+            ("dashboard", 300, "supervisor dashboard refresh (manager, every team)"),
             ("ticket_queue", 100, "agent ticket queue first page"),
             ("ticket_detail", 100, "ticket detail"),
             ("ticket_search", 150, "ticket search (2-character word, number, mobile)"),
@@ -1066,6 +1128,22 @@ def targets(results: list[DatabaseResult]) -> list[str]:
                 f"- sqlite: `kefu seed --size large` (100,000 customers, 2,000,000 order lines) "
                 f"= {db.seed_large_s:.1f} s (target < 300 s): {verdict}"
             )
+        if "monthly_report" in db.jobs or "monthly_report" in db.jobs_note:
+            limit = 20 if db.database == "postgresql" else 40
+            seconds = db.jobs.get("monthly_report")
+            peak = db.jobs_peak_mib.get("monthly_report")
+            if seconds is None:
+                out.append(
+                    f"- {db.database}: `kefu monthly_report` (target < {limit} s, < 1 GiB): "
+                    f"{db.jobs_note.get('monthly_report')}"
+                )
+            else:
+                verdict = "met" if seconds < limit and (peak or 0) < 1024 else "MISSED"
+                out.append(
+                    f"- {db.database}: monthly report for {REPORT_MONTH} (100,000 customers, "
+                    f"2,000,000 order lines, 1,000,000 tickets) = {seconds:.1f} s, peak memory "
+                    f"{peak:.0f} MiB (target < {limit} s, < 1024 MiB): {verdict}"
+                )
         if db.database == "postgresql":
             tiers = db.jobs.get("recompute_tiers")
             if tiers is None:
@@ -1129,7 +1207,22 @@ def main() -> int:
         default=QUIET_WAIT,
         help=f"seconds to wait for a quiet machine before each run (default {QUIET_WAIT:.0f})",
     )
+    parser.add_argument(
+        "--client",
+        choices=("wrk", "httpx"),
+        default="wrk" if WRK else "httpx",
+        help="the load client: wrk (C, light; the default when installed) or httpx (Python; "
+        "gives per-query figures for the searches)",
+    )
+    parser.add_argument(
+        "--jobs",
+        default="",
+        help=f"with --reuse: batch jobs to run on the kept database anyway ({', '.join(JOBS)})",
+    )
     args = parser.parse_args()
+    jobs = tuple(name.strip() for name in args.jobs.split(",") if name.strip())
+    if unknown_jobs := [name for name in jobs if name not in JOBS]:
+        parser.error(f"unknown job(s): {', '.join(unknown_jobs)}")
     CpuMeter.quiet_wait = args.quiet_wait
     scenarios = tuple(name.strip() for name in args.scenarios.split(",") if name.strip())
     if unknown := [name for name in scenarios if name not in SCENARIOS]:
@@ -1159,6 +1252,8 @@ def main() -> int:
                     rng=random.Random(args.seed),
                     scenarios=scenarios,
                     reuse=args.reuse,
+                    client=args.client,
+                    extra_jobs=jobs,
                 )
             )
     finally:
@@ -1175,6 +1270,7 @@ def main() -> int:
                 "started_at": stamp,
                 "duration_s": round(time.monotonic() - started, 1),
                 "machine": machine(),
+                "client": args.client,
                 "command": " ".join(sys.argv),
                 "server": "kefu run --no-worker --workers 2 (gunicorn, KEFU_DEBUG=0)",
                 "requests_per_run": {k: max(50, int(v * args.scale)) for k, v in REQUESTS.items()},

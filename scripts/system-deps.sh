@@ -4,12 +4,16 @@
 #                                 monthly report's PDF, rendered by WeasyPrint)
 #   scripts/system-deps.sh test   + chromium (browser tests), dovecot-imapd
 #                                 (the mail tests' IMAP server)
+#   scripts/system-deps.sh bench  + wrk (the load client of make bench)
 # As root (as in CI) it installs with apt-get; otherwise it prints the exact line to run and
 # carries on: the feature that needs the package says clearly what is missing.
 set -u
 want=(gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)
 if [ "${1:-run}" = test ]; then
   want+=(chromium dovecot-imapd)
+fi
+if [ "${1:-run}" = bench ]; then
+  want+=(wrk)
 fi
 missing=()
 for pkg in "${want[@]}"; do
