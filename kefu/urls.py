@@ -42,6 +42,7 @@ urlpatterns = [
     path("audit/", include("kefu.audit.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("calls/", include("kefu.calls.urls")),
+    path("analytics/", include("kefu.analytics.urls")),
     path("mail/", include("kefu.mail.urls")),
     path("support/", include("kefu.portal.urls")),
     path("", include("kefu.web.urls")),

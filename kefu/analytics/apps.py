@@ -11,3 +11,11 @@ class AnalyticsConfig(AppConfig):
     name = "kefu.analytics"
     label = "analytics"
     verbose_name = _("服务指标")
+
+    def ready(self) -> None:
+        from kefu.analytics.views import can_view_costs
+        from kefu.web.nav import NavItem, register
+
+        register(
+            NavItem("service_costs", _("服务成本"), "analytics:costs", can_view_costs, order=88)
+        )

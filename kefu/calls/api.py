@@ -81,6 +81,12 @@ class CallEventIn(InputSchema):
     )
     direction: Literal["inbound", "outbound", ""] = Field("", description="缺省为呼入")
     queued_at: When | None = Field(None, description="进入队列的时间（缺省为最早事件的时间）")
+    hold_seconds: Decimal | None = Field(
+        None, ge=0, le=86400, description="挂断事件：通话中保持的总时长（秒）"
+    )
+    acw_seconds: Decimal | None = Field(
+        None, ge=0, le=86400, description="挂断事件：话后处理（ACW）时长（秒）"
+    )
 
 
 class CallOut(Schema):
@@ -99,6 +105,8 @@ class CallOut(Schema):
     ended_at: dt.datetime | None
     wait_seconds: float | None = Field(description="等待时长（排队 + 振铃），秒")
     talk_seconds: float | None
+    hold_seconds: float | None = Field(description="保持时长，秒（挂断事件上报时）")
+    acw_seconds: float | None = Field(description="话后处理时长，秒（挂断事件上报时）")
     out_of_hours: bool
     ticket_id: int | None
     callback_id: int | None
@@ -171,6 +179,8 @@ def call_out(call: Call) -> dict[str, Any]:
         "ended_at": _local(call.ended_at),
         "wait_seconds": _float(call.wait_seconds),
         "talk_seconds": _float(call.talk_seconds),
+        "hold_seconds": _float(call.hold_seconds),
+        "acw_seconds": _float(call.acw_seconds),
         "out_of_hours": call.out_of_hours,
         "ticket_id": call.ticket_id,
         "callback_id": call.callback_id,
@@ -214,6 +224,8 @@ def call_event_post(request: HttpRequest, payload: CallEventIn) -> dict[str, Any
             agent=payload.agent.strip(),
             direction=payload.direction,
             queued_at=payload.queued_at,
+            hold_seconds=payload.hold_seconds,
+            acw_seconds=payload.acw_seconds,
         )
     )
     call = Call.objects.select_related("agent").get(pk=result.call.pk)

@@ -97,6 +97,13 @@ class Call(TimeStampedModel):
     talk_seconds = models.DecimalField(
         _("通话时长（秒）"), max_digits=10, decimal_places=3, null=True, blank=True
     )
+    # From the hang-up event when the PBX reports them (AHT = talk + hold + ACW, domain.md §2).
+    hold_seconds = models.DecimalField(
+        _("保持时长（秒）"), max_digits=10, decimal_places=3, null=True, blank=True
+    )
+    acw_seconds = models.DecimalField(
+        _("话后处理时长（秒）"), max_digits=10, decimal_places=3, null=True, blank=True
+    )
     outcome = models.CharField(
         _("结果"), max_length=16, choices=Outcome.choices, default=Outcome.NONE, blank=True
     )
@@ -118,7 +125,12 @@ class Call(TimeStampedModel):
         verbose_name_plural = _("通话")
         ordering = ["-offered_at", "-id"]
         permissions = [("view_all_calls", _("可查看全部通话与回呼任务"))]
-        indexes = [models.Index(fields=["agent", "-offered_at"], name="call_agent_offered")]
+        indexes = [
+            models.Index(fields=["agent", "-offered_at"], name="call_agent_offered"),
+            # the repeat-contact rate looks back 24/72 h from each answered call to the same number
+            models.Index(fields=["caller", "offered_at"], name="call_caller_offered"),
+            models.Index(fields=["ended_at"], name="call_ended"),  # AHT by hang-up time
+        ]
 
     def __str__(self) -> str:
         return self.call_id

@@ -58,6 +58,9 @@ def seed(ctx: SeedContext) -> None:
             agent = rng.choice(agents)
             answered_at = None if abandoned else offered + dt.timedelta(seconds=float(wait))
             talk = None if abandoned else Decimal(rng.randint(40, 600))
+            # a third of the answered calls put the caller on hold; every one has wrap-up
+            hold = None if abandoned else Decimal(rng.randint(10, 90) if rng.random() < 0.33 else 0)
+            acw = None if abandoned else Decimal(rng.randint(15, 150))
             ended = offered + dt.timedelta(seconds=float(wait + (talk or 0)))
             calls.append(
                 Call(
@@ -75,6 +78,8 @@ def seed(ctx: SeedContext) -> None:
                     ended_at=ended,
                     wait_seconds=wait,
                     talk_seconds=talk,
+                    hold_seconds=hold,
+                    acw_seconds=acw,
                     outcome=Call.Outcome.ABANDONED if abandoned else Call.Outcome.ANSWERED,
                     out_of_hours=not in_business_hours(offered),
                 )

@@ -44,6 +44,9 @@ class CallEventInput:
     agent: str = ""
     direction: str = ""
     queued_at: dt.datetime | None = None
+    # on the hang-up: the agent's hold and after-call work (话后处理) in seconds, if reported
+    hold_seconds: Decimal | None = None
+    acw_seconds: Decimal | None = None
 
     def payload(self) -> dict[str, Any]:
         """What is kept in the event log: the event as sent, numbers included (the log is the
@@ -58,6 +61,8 @@ class CallEventInput:
             "agent": self.agent,
             "direction": self.direction,
             "queued_at": self.queued_at.isoformat() if self.queued_at else None,
+            "hold_seconds": None if self.hold_seconds is None else str(self.hold_seconds),
+            "acw_seconds": None if self.acw_seconds is None else str(self.acw_seconds),
         }
 
 
@@ -136,6 +141,17 @@ def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> Decimal | No
     return Decimal(f"{delta:.3f}")
 
 
+def _payload_seconds(log: CallEventLog | None, key: str) -> Decimal | None:
+    value = None if log is None else log.payload.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        seconds = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return seconds.quantize(Decimal("0.001")) if seconds.is_finite() and seconds >= 0 else None
+
+
 def _fold(call: Call, logs: dict[str, CallEventLog]) -> None:
     """Set every derived field of the call from its events, whatever order they came in:
     the same events always give the same call."""
@@ -193,6 +209,10 @@ def _fold(call: Call, logs: dict[str, CallEventLog]) -> None:
     else:
         call.outcome = Call.Outcome.NONE
         call.wait_seconds = call.talk_seconds = None
+    # hold and ACW come only with the hang-up (a retried hang-up stores nothing, so they cannot
+    # be counted twice); an abandoned call has neither
+    call.hold_seconds = _payload_seconds(hangup, "hold_seconds") if answered else None
+    call.acw_seconds = _payload_seconds(hangup, "acw_seconds") if answered else None
     call.out_of_hours = not in_business_hours(call.offered_at)
     customer, contact = customer_match_number(call.customer_number)
     call.customer, call.contact = customer, contact

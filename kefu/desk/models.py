@@ -396,6 +396,23 @@ class Ticket(models.Model):
                 condition=Q(resolved_at__isnull=False),
                 name="desk_ticket_assignee_resolved",
             ),
+            # The KPI layer (kefu.analytics.kpis): tickets by creation and by resolution time,
+            # FCR's look-back and look-ahead for the same customer and type, and the SLA
+            # denominator's "open ones that fell due in the period".
+            models.Index(fields=["created_at"], name="desk_ticket_created"),
+            models.Index(
+                fields=["resolved_at"],
+                condition=Q(resolved_at__isnull=False),
+                name="desk_ticket_resolved",
+            ),
+            models.Index(fields=["customer", "type", "created_at"], name="desk_ticket_cust_type"),
+            models.Index(fields=["resolution_due"], name="desk_ticket_resolution_due"),
+            models.Index(fields=["first_response_due"], name="desk_ticket_response_due"),
+            models.Index(
+                fields=["first_responded_at"],
+                condition=Q(first_responded_at__isnull=False),
+                name="desk_ticket_responded",
+            ),
         ]
 
     def __str__(self) -> str:
