@@ -95,6 +95,8 @@ def kpi_cell(value: KpiValue) -> Any:
         return money_cell(value.value)
     if kind == "int":
         return int(value.value)
+    if value.unit == "per_10k":  # small rates: 3.45 complaints per 10,000 orders
+        return float(value.value.quantize(CENT, rounding=ROUND_HALF_UP))
     return one_decimal(value.value)
 
 

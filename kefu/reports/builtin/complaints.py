@@ -297,7 +297,7 @@ class ComplaintsSection:
                 gettext("有效投诉 %(valid)d 件，投诉率 %(rate)s 件/万单")
                 % {
                     "valid": counts["valid"],
-                    "rate": rate.display() if rate.value is not None else "—",
+                    "rate": f"{kpi_cell(rate):.2f}" if rate.value is not None else "—",
                 }
                 + (gettext("，") + rate_words if rate_words else "")
                 + gettext("。")

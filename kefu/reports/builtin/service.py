@@ -46,11 +46,11 @@ MONTH_KPIS: tuple[tuple[str, Promise], ...] = (
     ("cost_per_contact", _("单次接触成本")),
     ("backlog", _("月末积压工单")),
 )
-# the columns of the by-team and by-agent tables
+# the columns of the by-team and by-agent tables (answer and abandon rates are not among
+# them: an abandoned call reached no agent, so it belongs to no team)
 BREAKDOWN_KPIS: tuple[tuple[str, Promise, str], ...] = (
     ("sla_response", _("响应达成率"), "percent"),
     ("sla_resolution", _("解决达成率"), "percent"),
-    ("answer_rate", _("接通率"), "percent"),
     ("asa", _("平均应答（秒）"), "decimal"),
     ("aht", _("平均处理（秒）"), "decimal"),
     ("fcr", _("首次解决率"), "percent"),
