@@ -131,18 +131,31 @@ class ProfitabilitySection:
         users = User._meta.db_table
         with_clause = _per_customer_sql()
 
-        # 1. totals by tier
-        tier_rows = _fetch(
-            with_clause
-            + f"""
-SELECT c.tier, COUNT(*), SUM(revenue), SUM(profit), SUM(service_cost),
-       SUM(tickets), SUM(calls), SUM(repairs),
+        # 1. one statement: the totals by tier, then the largest losses (service cost above
+        # gross profit); PostgreSQL computes the per-customer rows once for both
+        found = _fetch(
+            f"""{with_clause}
+SELECT 0, NULL, NULL, NULL, c.tier, NULL, NULL, COUNT(*), SUM(revenue), SUM(profit),
+       SUM(service_cost), SUM(tickets), SUM(calls), SUM(repairs),
        SUM(CASE WHEN service_cost > profit THEN 1 ELSE 0 END)
 FROM costed JOIN {customers} AS c ON c.id = costed.customer_id
 GROUP BY c.tier
-""",  # noqa: S608
+UNION ALL
+SELECT * FROM (
+    SELECT 1, costed.customer_id, c.name, c.kind, c.tier, u.display_name, u.username, 1,
+           revenue, profit, service_cost, tickets, calls, repairs, 1
+    FROM costed
+    JOIN {customers} AS c ON c.id = costed.customer_id
+    LEFT JOIN {users} AS u ON u.id = c.owner_id
+    WHERE service_cost > profit
+    ORDER BY service_cost - profit DESC, costed.customer_id
+    LIMIT {LOSS_LIMIT}
+) AS worst
+""",  # noqa: S608 (table names from the models; values are parameters)
             params,
         )
+        tier_rows = [(row[4], *row[7:]) for row in found if row[0] == 0]
+        loss_rows = [(*row[1:7], *row[8:14]) for row in found if row[0] == 1]
         tier_order = {value: index for index, value in enumerate(Customer.Tier.values)}
         tier_labels = dict(Customer.Tier.choices)
         by_tier: list[dict[str, Any]] = []
@@ -181,21 +194,7 @@ GROUP BY c.tier
                 counts[name] += int(value)
         total_margin = totals["profit"] - totals["service_cost"]
 
-        # 2. the largest losses: service cost above gross profit
-        loss_rows = _fetch(
-            with_clause
-            + f"""
-SELECT costed.customer_id, c.name, c.kind, c.tier, u.display_name, u.username,
-       revenue, profit, service_cost, tickets, calls, repairs
-FROM costed
-JOIN {customers} AS c ON c.id = costed.customer_id
-LEFT JOIN {users} AS u ON u.id = c.owner_id
-WHERE service_cost > profit
-ORDER BY service_cost - profit DESC, costed.customer_id
-LIMIT {LOSS_LIMIT}
-""",  # noqa: S608
-            params,
-        )
+        # 2. the largest losses
         losses: list[dict[str, Any]] = []
         loss_total = Decimal(0)
         for (
