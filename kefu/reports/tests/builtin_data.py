@@ -16,6 +16,7 @@ from kefu.customers.models import Customer
 from kefu.desk.models import Ticket, TicketTransition
 from kefu.orders.models import Order, OrderLine
 from kefu.reports.builtin.common import add_months, month_start
+from kefu.reports.models import ReportSettings
 from kefu.reports.sections import ReportContext
 
 _numbers = itertools.count(1)
@@ -30,23 +31,11 @@ def at(day: str, clock: str = "10:00") -> datetime:
 
 
 def report_context(month: date, **shared: Any) -> ReportContext:
-    try:  # TEMPORARY until the report framework lands
-        from kefu.reports.models import ReportSettings  # type: ignore[attr-defined]
-
-        settings: Any = ReportSettings.load()
-    except ImportError:
-        from types import SimpleNamespace
-
-        settings = SimpleNamespace(
-            unit_cost_ticket=Decimal("30.00"),
-            unit_cost_call=Decimal("8.00"),
-            unit_cost_repair=Decimal("150.00"),
-        )
     return ReportContext(
         month=month,
         start=month_start(month),
         end=month_start(add_months(month, 1)),
-        settings=settings,
+        settings=ReportSettings.load(),
         shared=dict(shared),
     )
 
