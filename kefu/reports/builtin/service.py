@@ -5,6 +5,7 @@ and a daily series of answer rate and SLA attainment. Every number comes from th
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.functional import Promise
@@ -13,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kefu.analytics.kpis import KpiValue, Slice, backlog_ageing, kpi_breakdown, kpi_series, kpis
 from kefu.reports.builtin.common import (
+    CENT,
+    TENTH,
     add_months,
     kpi_cell,
     kpi_figure,
@@ -82,6 +85,37 @@ def _breakdown_table(slice_: Slice, by: str, key: str, title: str, label: str) -
     return Table(key=key, title=title, columns=columns, rows=table_rows)
 
 
+UNIT_WORDS: dict[str, Promise] = {
+    "percent": _("%"),
+    "seconds": _("秒"),
+    "count": _("张"),
+    "yuan": _("元"),
+    "per_10k": _("‱"),
+    "days": _("天"),
+}
+
+
+def _number(value: KpiValue) -> float | None:
+    if value.value is None:
+        return None
+    places = CENT if value.unit in ("yuan", "per_10k") else TENTH
+    return float(value.value.quantize(places, rounding=ROUND_HALF_UP))
+
+
+def _comparison_row(label: str, value: KpiValue, before: KpiValue) -> dict[str, Any]:
+    now, then = _number(value), _number(before)
+    change = None
+    if now is not None and then is not None:
+        change = float((Decimal(str(now)) - Decimal(str(then))).quantize(CENT))
+    return {
+        "kpi": label,
+        "unit": str(UNIT_WORDS.get(value.unit, "")),
+        "value": now,
+        "previous": then,
+        "change": change,
+    }
+
+
 class ServiceSection:
     key = "service"
     title: Promise = _("服务质量")
@@ -97,20 +131,19 @@ class ServiceSection:
         ]
 
         # the month against the one before, KPI by KPI
+        # the month against the one before, KPI by KPI, as numbers (the unit in its column)
         comparison = Table(
             key="kpis",
             title=gettext("服务指标（本月与上月）"),
             columns=[
                 Column("kpi", gettext("指标"), "text"),
-                Column("value", gettext("本月"), "text"),
-                Column("previous", gettext("上月"), "text"),
+                Column("unit", gettext("单位"), "text"),
+                Column("value", gettext("本月"), "decimal"),
+                Column("previous", gettext("上月"), "decimal"),
+                Column("change", gettext("变化"), "decimal"),
             ],
             rows=[
-                {
-                    "kpi": str(label),
-                    "value": values[key].display(),
-                    "previous": before[key].display(),
-                }
+                _comparison_row(str(label), values[key], before[key])
                 for key, label in MONTH_KPIS
                 if key in values and key in before
             ],

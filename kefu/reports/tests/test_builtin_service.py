@@ -137,6 +137,22 @@ def test_service_section_reports_the_month_by_hand(october: None) -> None:
     assert kinds["接通率"] == "percent"
     assert kinds["单次接触成本"] == "money"
     assert kinds["月末积压工单"] == "int"
+    comparison = {row["kpi"]: row for row in _table(result, "kpis")}
+    assert comparison["接通率"] == {
+        "kpi": "接通率",
+        "unit": "%",
+        "value": 70.0,
+        "previous": None,  # no call in September
+        "change": None,
+    }
+    assert comparison["月末积压工单"] == {
+        "kpi": "月末积压工单",
+        "unit": "张",
+        "value": 2.0,
+        "previous": 0.0,
+        "change": 2.0,
+    }
+    assert comparison["平均处理时长（秒）"]["unit"] == "秒"
     assert _table(result, "ageing") == [
         {"bucket": "不足1天", "tickets": 1},
         {"bucket": "1–3天", "tickets": 0},
