@@ -301,7 +301,8 @@ def test_every_customer_of_the_fixed_set_is_where_it_belongs_with_its_reason(
         "exposure": ("anomalous", "信用占用¥95,000.00，已达额度¥100,000.00的95%"),
         "complaints": ("anomalous", "10月有效投诉2件"),
         "complaint_open": ("anomalous", "有1件投诉受理超过15天仍未结案"),
-        "category": ("anomalous", "产品「产品B」占比由前12个月的0.0%变为本月的100.0%"),
+        # R3 (Aug–Oct): A ¥40,000 of ¥60,000; the 12 months before (from 2025-11): all A
+        "category": ("anomalous", "产品「产品A」占比由此前12个月的100.0%变为近3个月的66.7%"),
         "big_order": ("anomalous", "10月单笔订单¥70,000.00，为前12个月订单中位数的3.5倍"),
         "z": ("anomalous", "10月订单额¥25,000.00，为前12个月中位数的1.3倍（修正Z值4.0）"),
     }
@@ -444,3 +445,57 @@ def test_orders_after_the_month_and_returns(world: dict[str, Customer]) -> None:
     assert stable.reason == "严重下滑：近3月订单额较前3月下降50%，最近一次下单已过21天"
     assert stable.figures["r3"] == "30000.00"
     assert where(result, world["severe"]).figures["r3"] == "40000.00"  # type: ignore[union-attr]
+
+
+def test_a_shorter_seasonal_history_never_takes_a_base_from_before_the_first_order() -> None:
+    # first order 2025-10 (13 months of history): with seasonal_base_months=12 the history is
+    # long enough, but Y3 (Aug–Oct 2025) starts before the first order, so P3 stays the base
+    who = customer("十三个月客户")
+    days = monthly(date(2025, 10, 1), date(2026, 10, 1), 12)
+    # 5,000 and 15,000 in turn to July (MAD 5,000: no z-score flag), then 20,000 a month
+    amounts = [5000, 15000] * 5 + [20000] * 3
+    buy_many(who, days, amounts)
+
+    result = classify_customers(OCTOBER, MovementRules(seasonal_base_months=12))
+
+    movement = where(result, who)
+    assert movement is not None
+    assert movement.figures["base_kind"] == "P3"
+    # P3 = May 15,000 + June 5,000 + July 15,000; Y3 would be October 2025's 5,000 alone
+    assert movement.reason == "近3月订单额较前3月上升71%（¥60,000.00，前3月¥35,000.00）"
+
+
+def test_the_top_products_share_moving_30_points_is_an_anomaly() -> None:
+    def mixed(
+        name: str, usual: tuple[int, int], recent: tuple[int, int], *, start: date
+    ) -> Customer:
+        """One ¥20,000 order a month (lines 产品A and 产品B) from ``start`` to 2026-10; the
+        last 3 months (R3: Aug–Oct 2026) split ``recent``, the months before ``usual``."""
+        who = customer(name)
+        for on in monthly(start, date(2026, 10, 1), 10):
+            a, b = recent if on >= date(2026, 8, 1) else usual
+            order = buy(who, on, a + b, product="产品A")
+            OrderLine.objects.filter(order=order).update(amount=Decimal(a))
+            OrderLine.objects.create(
+                order=order, line_no=2, product="产品B", quantity=Decimal(1), amount=Decimal(b)
+            )
+        return who
+
+    year_ago = date(2025, 8, 1)
+    moved = mixed("结构变化客户", (15000, 5000), (5000, 15000), start=year_ago)  # 75 % → 25 %
+    kept = mixed("结构微调客户", (12000, 8000), (7000, 13000), start=year_ago)  # 60 → 35 %
+    tie = mixed("平分客户", (10000, 10000), (4000, 16000), start=year_ago)  # tie: A is top
+    # the same swap with only two orders before R3: too few to call it a shift
+    thin = mixed("新近客户", (15000, 5000), (5000, 15000), start=date(2026, 6, 1))
+
+    result = classify_customers(OCTOBER)
+
+    assert where(result, moved).reason == (  # type: ignore[union-attr]
+        "产品「产品A」占比由此前12个月的75.0%变为近3个月的25.0%"
+    )
+    assert status_of(result, kept) == "-"
+    assert where(result, tie).reason == (  # type: ignore[union-attr]
+        "产品「产品A」占比由此前12个月的50.0%变为近3个月的20.0%"
+    )
+    thin_movement = where(result, thin)
+    assert thin_movement is None or "category_shift" not in thin_movement.figures["flags"]
