@@ -174,7 +174,7 @@ class ServiceSection:
         for key, label in SERIES_KPIS:
             points = kpi_series(key, month, "day")
             if not categories:
-                categories = [day.isoformat() for day, _value in points]
+                categories = [f"{day:%m-%d}" for day, _value in points]  # 10-01 … 10-31
             series.append({"name": str(label), "data": [kpi_cell(v) for _day, v in points]})
         charts = [
             Chart(
