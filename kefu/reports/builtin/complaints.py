@@ -77,16 +77,24 @@ def product_of_ticket() -> Coalesce:
     return Coalesce(F("asset__product_model"), Subquery(first_line), Value(""))
 
 
-def by_product(start: datetime, end: datetime) -> dict[str, tuple[int, int]]:
-    """Product → (complaints, valid complaints) in [start, end)."""
+def by_product(
+    previous: datetime, start: datetime, end: datetime
+) -> dict[str, tuple[int, int, int]]:
+    """Product → (complaints in [start, end), valid ones, complaints in [previous, start)):
+    one grouped query over both months."""
+    this_month = Q(created_at__gte=start)
     rows = (
-        complaints_in(start, end)
+        complaints_in(previous, end)
         .annotate(product=product_of_ticket())
         .values("product")
-        .annotate(n=Count("id"), valid=Count("id", filter=VALID))
+        .annotate(
+            n=Count("id", filter=this_month),
+            valid=Count("id", filter=this_month & VALID),
+            before=Count("id", filter=~this_month),
+        )
         .order_by()
     )
-    return {row["product"]: (row["n"], row["valid"]) for row in rows}
+    return {row["product"]: (row["n"], row["valid"], row["before"]) for row in rows}
 
 
 class ComplaintsSection:
@@ -103,14 +111,15 @@ class ComplaintsSection:
         notes: list[str] = []
 
         # 1. volume and validity, this month and the one before
-        counts = complaints_in(start, end).aggregate(
-            total=Count("id"),
-            valid=Count("id", filter=VALID),
-            customers=Count("customer", distinct=True),
+        this_month = Q(created_at__gte=start)
+        both = complaints_in(previous, end).aggregate(
+            total=Count("id", filter=this_month),
+            valid=Count("id", filter=this_month & VALID),
+            customers=Count("customer", distinct=True, filter=this_month),
+            before=Count("id", filter=~this_month),
         )
-        before = complaints_in(previous, start).aggregate(
-            total=Count("id"), valid=Count("id", filter=VALID)
-        )
+        counts = {key: both[key] for key in ("total", "valid", "customers")}
+        before = {"total": both["before"]}
         rate = kpi("complaint_rate", Slice.month(ctx.month))
         rate_before = kpi("complaint_rate", Slice.month(add_months(ctx.month, -1)))
         figures += [
@@ -169,8 +178,6 @@ class ComplaintsSection:
             )
 
         # 3. products, against the month before
-        products = by_product(start, end)
-        products_before = by_product(previous, start)
         no_product = gettext("未关联产品")
         product_rows: list[dict[str, Any]] = sorted(
             (
@@ -178,10 +185,11 @@ class ComplaintsSection:
                     "product": name or no_product,
                     "complaints": n,
                     "valid": valid,
-                    "previous": products_before.get(name, (0, 0))[0],
+                    "previous": n_before,
                     "share": share(n, counts["total"]),
                 }
-                for name, (n, valid) in products.items()
+                for name, (n, valid, n_before) in by_product(previous, start, end).items()
+                if n  # a product complained of only the month before is not this month's
             ),
             key=lambda row: (-row["complaints"], row["product"]),
         )
