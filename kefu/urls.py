@@ -32,6 +32,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("tickets/", include("kefu.desk.urls")),
     path("workspace/", include("kefu.workspace.urls")),
+    path("dashboard/", include("kefu.dashboard.urls")),
     path("workorders/", include("kefu.dispatch.urls")),
     path("customers/", include("kefu.customers.urls")),
     path("orders/", include("kefu.orders.urls")),

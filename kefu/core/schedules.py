@@ -11,6 +11,7 @@ systemd can run it instead of the Huey worker.
 | mail.mail_fetch              | every minute  | IMAP: new mail → tickets/replies, retry failed  |
 | dispatch.workorders_overdue  | every 5 min   | announce each overdue work order once           |
 | reports.monthly_report       | 1st 02:00     | generate and archive last month's 客服月报       |
+| dashboard.kpis_warm          | every minute  | the dashboard's KPI cards into the shared cache |
 """
 
 from __future__ import annotations
@@ -25,3 +26,4 @@ TICKETS_RETIER = crontab(hour="2", minute="45")  # after the tier recompute
 MAIL_FETCH = crontab(minute="*")  # kefu mail_fetch
 WORKORDERS_OVERDUE_CHECK = crontab(minute="*/5")  # kefu check_workorders_overdue
 MONTHLY_REPORT = crontab(day="1", hour="2", minute="0")  # kefu monthly_report
+DASHBOARD_KPIS_WARM = crontab(minute="*")  # kefu warm_dashboard_kpis

@@ -11,3 +11,11 @@ class DashboardConfig(AppConfig):
     name = "kefu.dashboard"
     label = "dashboard"
     verbose_name = _("主管看板")
+
+    def ready(self) -> None:
+        from kefu.dashboard.selectors import can_view_dashboard
+        from kefu.web.nav import NavItem, register
+
+        register(
+            NavItem("dashboard", _("服务看板"), "dashboard:index", can_view_dashboard, order=8)
+        )

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from ninja import Query, Router, Status
 
 from kefu.api.auth import AuthedRequest
 from kefu.api.errors import error_body
 from kefu.api.output import local_time, ref
-from kefu.api.schemas import ERRORS, ErrorOut, Id
+from kefu.api.schemas import ERRORS, MAX_ID, ErrorOut, Id
 from kefu.core.exceptions import ApplicationError
 from kefu.desk.access import ticket_get_for_user
 from kefu.desk.models import Ticket
@@ -27,6 +28,7 @@ from kefu.desk.schemas import (
     TransitionIn,
 )
 from kefu.desk.selectors import (
+    AGE_KEYS,
     QUEUES,
     TicketFilters,
     capped_count,
@@ -206,6 +208,19 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
             status=400,
             fields={"queue": [f"队列只能是：{'、'.join(QUEUES)}。"]},
         )
+    if filters.age and filters.age not in AGE_KEYS:
+        raise ApplicationError(
+            gettext("提交的内容有误，请检查标出的字段。"),
+            status=400,
+            fields={"age": [gettext("开单时长只能是：%s。") % "、".join(AGE_KEYS)]},
+        )
+    team_ids = [part.strip() for part in filters.teams.split(",") if part.strip()]
+    if not all(part.isdigit() and 0 < int(part) <= MAX_ID for part in team_ids):
+        raise ApplicationError(
+            gettext("提交的内容有误，请检查标出的字段。"),
+            status=400,
+            fields={"teams": [gettext("班组 ID 须为正整数，多个用逗号分隔。")]},
+        )
     tickets = ticket_list(
         user=request.auth,
         filters=TicketFilters(
@@ -217,6 +232,13 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
             customer_id=filters.customer_id,
             breached=filters.breached,
             q=filters.q,
+            teams=tuple(sorted({int(part) for part in team_ids})),
+            created_from=filters.created_from,
+            created_to=filters.created_to,
+            resolved_from=filters.resolved_from,
+            resolved_to=filters.resolved_to,
+            age=filters.age,
+            unresolved=filters.unresolved,
         ),
     )
     # The page's ids first, then its rows with their customer, assignee and team: when the

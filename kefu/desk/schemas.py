@@ -3,10 +3,13 @@ not here, so an unknown value answers 400 with a Chinese message naming the allo
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
 
+from django.utils.translation import gettext
 from ninja import Schema
-from pydantic import Field, StrictBool
+from pydantic import BeforeValidator, Field, StrictBool
 
 from kefu.api.pagination import PageQuery
 from kefu.api.schemas import Id, InputSchema, Text
@@ -76,6 +79,18 @@ class TransitionIn(InputSchema):
     team_id: int | None = Field(None, ge=0, le=2**63 - 1, description="转派到班组")
 
 
+def _iso_day(value: Any) -> Any:
+    """A query's date is "YYYY-MM-DD": pydantic would also read "0" as 1970-01-01."""
+    if value is None or isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise ValueError(gettext("日期格式应为 YYYY-MM-DD。"))
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
+
+
 class TicketListQuery(PageQuery):
     queue: Text(16) = Field(  # type: ignore[valid-type]
         "",
@@ -92,6 +107,15 @@ class TicketListQuery(PageQuery):
     breached: bool | None = Field(None, description="true = 只看已超时的")
     q: Text(64) = Field("", description="工单号、客户手机号或主题中的词（两个汉字起）")  # type: ignore[valid-type]
     before_id: Id | None = Field(None, description="键集分页：只列出 id 小于它的工单")
+    teams: Text(200) = Field("", description="班组 ID，多个用逗号分隔（任一班组）")  # type: ignore[valid-type]
+    created_from: IsoDay | None = Field(None, description="创建日期起（含，北京时间）")
+    created_to: IsoDay | None = Field(None, description="创建日期止（含，北京时间）")
+    resolved_from: IsoDay | None = Field(None, description="解决日期起（含，北京时间）")
+    resolved_to: IsoDay | None = Field(None, description="解决日期止（含，北京时间）")
+    age: Text(8) = Field(  # type: ignore[valid-type]
+        "", description="开单时长：lt1d 1天内、1to3d、3to7d、7to30d、gt30d 30天以上"
+    )
+    unresolved: bool = Field(False, description="true = 不含已解决待关闭的（积压口径）")
 
 
 class Ref(Schema):

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from kefu.core.phones import InvalidPhone, normalize_mobile
 from kefu.customers.models import Customer
@@ -33,8 +36,58 @@ QUEUE_COUNT_CAP = 99  # the queue tabs say "99+" beyond: each tab count reads at
 
 
 @dataclass(frozen=True)
+class AgeBucket:
+    """An open ticket's age since creation, ``min_days`` (inclusive) to ``max_days``
+    (exclusive; None: no upper bound). The keys are those of the KPI layer's backlog ageing."""
+
+    key: str
+    label: Promise
+    min_days: int
+    max_days: int | None
+
+
+AGE_BUCKETS = (
+    AgeBucket("lt1d", gettext_lazy("1天内"), 0, 1),
+    AgeBucket("1to3d", gettext_lazy("1–3天"), 1, 3),
+    AgeBucket("3to7d", gettext_lazy("3–7天"), 3, 7),
+    AgeBucket("7to30d", gettext_lazy("7–30天"), 7, 30),
+    AgeBucket("gt30d", gettext_lazy("30天以上"), 30, None),
+)
+AGE_KEYS = tuple(bucket.key for bucket in AGE_BUCKETS)
+
+
+def age_filter(key: str, now: datetime) -> Q:
+    """Tickets created within the age bucket ``key`` as of ``now``."""
+    bucket = next(bucket for bucket in AGE_BUCKETS if bucket.key == key)
+    condition = Q()
+    if bucket.min_days:
+        condition &= Q(created_at__lte=now - timedelta(days=bucket.min_days))
+    if bucket.max_days is not None:
+        condition &= Q(created_at__gt=now - timedelta(days=bucket.max_days))
+    return condition
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of ``day`` in the business time zone (Asia/Shanghai)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def day_range_filter(field: str, first: date | None, last: date | None) -> Q:
+    """``field`` within the business days ``first`` to ``last``, both inclusive."""
+    condition = Q()
+    if first is not None:
+        condition &= Q(**{f"{field}__gte": day_start(first)})
+    if last is not None:
+        condition &= Q(**{f"{field}__lt": day_start(last + timedelta(days=1))})
+    return condition
+
+
+@dataclass(frozen=True)
 class TicketFilters:
-    """The list's filters; empty means "any"."""
+    """The list's filters; empty means "any". Dates are business days (Asia/Shanghai), both
+    ends inclusive; ``age`` is one of AGE_KEYS (open tickets by time since creation, as the
+    dashboard's ageing chart); ``teams`` is any of several teams; ``unresolved`` leaves out
+    the resolved tickets still waiting to be closed (the backlog of the KPI layer)."""
 
     queue: str = ""
     status: str = ""
@@ -46,6 +99,13 @@ class TicketFilters:
     customer_id: int | None = None
     breached: bool | None = None
     q: str = ""
+    teams: tuple[int, ...] = ()
+    created_from: date | None = None
+    created_to: date | None = None
+    resolved_from: date | None = None
+    resolved_to: date | None = None
+    age: str = ""
+    unresolved: bool = False
 
 
 def ticket_search_filter(q: str) -> Q | None:
@@ -153,6 +213,20 @@ def ticket_list(*, user: User, filters: TicketFilters | None = None) -> QuerySet
         tickets = tickets.filter(customer_id=filters.customer_id)
     if filters.breached is not None:
         tickets = tickets.filter(sla_breached=filters.breached)
+    if filters.teams:
+        tickets = tickets.filter(team_id__in=sorted(set(filters.teams)))
+    if filters.created_from or filters.created_to:
+        tickets = tickets.filter(
+            day_range_filter("created_at", filters.created_from, filters.created_to)
+        )
+    if filters.resolved_from or filters.resolved_to:
+        tickets = tickets.filter(
+            day_range_filter("resolved_at", filters.resolved_from, filters.resolved_to)
+        )
+    if filters.unresolved:
+        tickets = tickets.filter(resolved_at__isnull=True)
+    if filters.age in AGE_KEYS:
+        tickets = tickets.filter(age_filter(filters.age, timezone.now()))
     search = ticket_search_filter(filters.q)
     if search is not None:
         tickets = tickets.filter(search)

@@ -4,6 +4,7 @@ form, the detail page with the timeline, the allowed transitions and the reply f
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -22,6 +23,8 @@ from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
 from kefu.desk.models import Notification, Ticket
 from kefu.desk.panels import detail_panels
 from kefu.desk.selectors import (
+    AGE_BUCKETS,
+    AGE_KEYS,
     QUEUES,
     TicketFilters,
     capped_count,
@@ -68,6 +71,54 @@ def _choice(value: str | None, choices: list[str]) -> str:
     return value if value in choices else ""
 
 
+def _day(value: str | None) -> date | None:
+    """A YYYY-MM-DD date from the query string, or None for anything else."""
+    try:
+        return date.fromisoformat(value or "") if len(value or "") == 10 else None
+    except ValueError:
+        return None
+
+
+def _ids(value: str | None) -> tuple[int, ...]:
+    """Comma-separated ids (at most 50), skipping what is not an id."""
+    ids = (form_id(part) for part in (value or "").split(",")[:50])
+    return tuple(sorted({id_ for id_ in ids if id_ is not None}))
+
+
+# The drill-down filters (from the dashboard), shown above the list as chips and kept as hidden
+# inputs when the form changes the other filters.
+EXTRA_FILTERS = {
+    "teams": gettext_lazy("班组"),
+    "created_from": gettext_lazy("创建自"),
+    "created_to": gettext_lazy("创建至"),
+    "resolved_from": gettext_lazy("解决自"),
+    "resolved_to": gettext_lazy("解决至"),
+    "age": gettext_lazy("开单时长"),
+    "unresolved": gettext_lazy("未解决（不含已解决待关闭）"),
+}
+
+
+def _extra_filter_chips(filters: TicketFilters) -> list[tuple[str, str, str]]:
+    """(parameter, value as the query string has it, what the chip says) of each drill-down
+    filter in use."""
+    chips: list[tuple[str, str, str]] = []
+    if filters.teams:
+        names = Team.objects.filter(pk__in=filters.teams).order_by("name")
+        shown = "、".join(team.name for team in names)
+        ids = ",".join(map(str, filters.teams))
+        chips.append(("teams", ids, f"{EXTRA_FILTERS['teams']}：{shown}"))
+    for key in ("created_from", "created_to", "resolved_from", "resolved_to"):
+        value = getattr(filters, key)
+        if value is not None:
+            chips.append((key, value.isoformat(), f"{EXTRA_FILTERS[key]}：{value.isoformat()}"))
+    if filters.age:
+        label = next(str(bucket.label) for bucket in AGE_BUCKETS if bucket.key == filters.age)
+        chips.append(("age", filters.age, f"{EXTRA_FILTERS['age']}：{label}"))
+    if filters.unresolved:
+        chips.append(("unresolved", "1", str(EXTRA_FILTERS["unresolved"])))
+    return chips
+
+
 def ticket_agents() -> list[User]:
     """Active staff who may work tickets (the assignee filter and the bulk assign list)."""
     return list(
@@ -103,6 +154,13 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         customer_id=form_id(get.get("customer")),
         breached=breached,
         q=q,
+        teams=_ids(get.get("teams")),
+        created_from=_day(get.get("created_from")),
+        created_to=_day(get.get("created_to")),
+        resolved_from=_day(get.get("resolved_from")),
+        resolved_to=_day(get.get("resolved_to")),
+        age=_choice(get.get("age"), list(AGE_KEYS)),
+        unresolved=get.get("unresolved") == "1",
     )
     try:
         tickets = ticket_list(user=user, filters=filters)
@@ -148,6 +206,7 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
                 "teams": list(Team.objects.order_by("name")),
                 "agents": ticket_agents(),
                 "filter_customer": customer,
+                "extra_filters": _extra_filter_chips(filters),
                 "can_create": user.has_perm("desk.add_ticket"),
                 "can_cancel": user.has_perm("desk.supervise_ticket"),
                 "can_view_load": user.has_perm("desk.supervise_ticket")
