@@ -41,6 +41,7 @@ urlpatterns = [
     path("routing/", include("kefu.routing.urls")),
     path("privacy/", include("kefu.customers.urls_privacy")),
     path("audit/", include("kefu.audit.urls")),
+    path("reports/", include("kefu.reports.urls")),
     path("sla/", include("kefu.sla.urls")),
     path("calls/", include("kefu.calls.urls")),
     path("analytics/", include("kefu.analytics.urls")),

@@ -30,6 +30,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -152,6 +153,11 @@ def _next_month(first: date) -> date:
 # --- values -------------------------------------------------------------------------------
 
 
+def _half_up(value: Decimal, places: int) -> Decimal:
+    """Rounded as people round (2.25 → 2.3), not to even."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 @dataclass(frozen=True)
 class KpiValue:
     key: str
@@ -165,16 +171,16 @@ class KpiValue:
             return "—"
         value = self.value
         if self.unit == "percent":
-            return f"{value:.1f}%"
+            return f"{_half_up(value, 1)}%"
         if self.unit == "seconds":
-            return gettext("%(value)s 秒") % {"value": f"{value:.1f}"}
+            return gettext("%(value)s 秒") % {"value": _half_up(value, 1)}
         if self.unit == "yuan":
-            return f"¥{value:,.2f}"
+            return f"¥{_half_up(value, 2):,}"
         if self.unit == "per_10k":
-            return f"{value:.2f}‱"
+            return f"{_half_up(value, 2)}‱"
         if self.unit == "days":
-            return gettext("%(value)s 天") % {"value": f"{value:.1f}"}
-        return f"{value:,.0f}"
+            return gettext("%(value)s 天") % {"value": _half_up(value, 1)}
+        return f"{_half_up(value, 0):,}"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe: the numbers as floats (None for n/a), and the display string."""
@@ -253,13 +259,21 @@ def _d(value: Any) -> Decimal:
     return Decimal(0) if value is None else Decimal(value)
 
 
+_ID_GROUPS = frozenset({"team", "assignee", "agent", "agent__memberships__team"})
+
+
 def _grouped(
     qs: QuerySet[Any], group_field: str | None, **aggregates: Any
 ) -> dict[Any, dict[str, Any]]:
     """One query: the aggregates over ``qs``, per value of ``group_field`` if given."""
     if group_field is None:
         return {None: qs.order_by().aggregate(**aggregates)}
-    rows = qs.order_by().values(group_key=F(group_field)).annotate(**aggregates)
+    key: Any = F(group_field)
+    if group_field in _ID_GROUPS:
+        # "team_id + 0": SQLite would otherwise walk the whole (team, -id) index to get the
+        # groups in order, ignoring the range the filters read (1.4 s → 70 ms at 1M tickets)
+        key = key + 0
+    rows = qs.order_by().values(group_key=key).annotate(**aggregates)
     return {row.pop("group_key"): row for row in rows}
 
 
@@ -417,7 +431,10 @@ NOT_CANCELLED = ~Q(status=Ticket.Status.CANCELLED)
 
 def _tickets(s: Slice) -> QuerySet[Ticket]:
     """Tickets filtered by the slice's dimensions (not by time), merged duplicates left out."""
-    qs = Ticket.objects.filter(merged_into__isnull=True)
+    # NOT (merged_into IS NOT NULL), not "merged_into IS NULL": SQLite takes the latter for an
+    # equality and walks the merged_into index over every ticket (600 ms instead of 50 ms for
+    # the open backlog at 1M tickets)
+    qs = Ticket.objects.filter(~Q(merged_into__isnull=False))
     if s.team_id is not None:
         qs = qs.filter(team_id=s.team_id)
     if s.agent_id is not None:
@@ -480,13 +497,14 @@ def _sla_resolution(s: Slice, p: dict[str, Any], group: str | None) -> dict[Any,
 def _open_at(qs: QuerySet[Ticket], at: datetime) -> QuerySet[Ticket]:
     """Tickets open (created, not yet resolved, closed or cancelled) at ``at``."""
     if at >= timezone.now():
-        # now or later: the same set, straight off the partial index of open tickets
+        # now or later: the same set, read through the indexes of the open statuses
         return qs.filter(status__in=OPEN_TICKET_STATUSES, resolved_at__isnull=True)
-    return qs.filter(created_at__lt=at).filter(
-        Q(resolved_at__isnull=True, closed_at__isnull=True)
-        | Q(resolved_at__gte=at)
-        | Q(resolved_at__isnull=True, closed_at__gte=at)
-    )
+    # created before, and: unresolved and not closed by then, or resolved since. Written as
+    # two OR arms on (resolved_at null, created_at) and resolved_at so that SQLite (MULTI-INDEX
+    # OR) and PostgreSQL (BitmapOr) read desk_ticket_unresolved and desk_ticket_resolved.
+    return qs.filter(
+        Q(resolved_at__isnull=True, created_at__lt=at) | Q(resolved_at__gte=at, created_at__lt=at)
+    ).filter(Q(closed_at__isnull=True) | Q(closed_at__gte=at) | Q(resolved_at__isnull=False))
 
 
 def _backlog(s: Slice, p: dict[str, Any], group: str | None) -> dict[Any, Pair]:
@@ -578,13 +596,23 @@ def _cost_per_contact(s: Slice, p: dict[str, Any], group: str | None) -> dict[An
         total += Decimal(costs[month]) * days / calendar.monthrange(month.year, month.month)[1]
     calls = Call.objects.filter(
         direction=Call.Direction.INBOUND, outcome=Call.Outcome.ANSWERED, **_range("offered_at", s)
-    ).count()
-    tickets = (
-        Ticket.objects.filter(**_range("created_at", s))
-        .exclude(channel=Ticket.Channel.PHONE)
-        .count()
     )
-    return {None: (total.quantize(Decimal("0.01")), Decimal(calls + tickets))}
+    tickets = Ticket.objects.filter(**_range("created_at", s)).exclude(channel=Ticket.Channel.PHONE)
+    return {None: (total.quantize(Decimal("0.01")), _count_sum(calls, tickets))}
+
+
+def _count_sum(*querysets: QuerySet[Any]) -> Decimal:
+    """The rows of several querysets, counted in one statement (SQLite and PostgreSQL)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for qs in querysets:
+        sql, part_params = qs.order_by().values("pk").query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS part)")  # noqa: S608 (Django's SQL)
+        params.extend(part_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + " + ".join(parts), params)
+        row = cursor.fetchone()
+    return Decimal(row[0] if row else 0)
 
 
 def _range(field_name: str, s: Slice) -> dict[str, datetime]:
@@ -927,8 +955,9 @@ def _labels(by: str, keys: Iterable[Any]) -> dict[Any, str]:
 
 def kpi_breakdown(key: str, slice: Slice, by: str) -> list[tuple[str, str, KpiValue]]:
     """The KPI per team, agent, channel, ticket type or tier in ONE grouped query (two for the
-    complaint rate). Rows (group key, label, value), in label order; a group with no rows is
-    not listed; [] when the KPI does not honour ``by`` or the slice's filters."""
+    complaint rate). Rows (group key, label, value): channels, types and tiers in their choice
+    order, teams and agents by name, the unassigned group ("", （未指定）) last; a group with no
+    rows is not listed; [] when the KPI does not honour ``by`` or the slice's filters."""
     definition = _definition(key)
     if by not in DIMENSIONS:
         raise KpiError(gettext("分组维度只能是 team、agent、channel、ticket_type 或 tier。"))
@@ -938,13 +967,22 @@ def kpi_breakdown(key: str, slice: Slice, by: str) -> list[tuple[str, str, KpiVa
     labels = _labels(by, rows)
     out = [
         (
-            "" if group is None else str(group),
-            str(_NONE_LABEL) if group is None else labels.get(group, str(group)),
+            "" if group in (None, "") else str(group),
+            str(_NONE_LABEL) if group in (None, "") else labels.get(group, str(group)),
             _value_of(definition, pair),
         )
         for group, pair in rows.items()
     ]
-    return sorted(out, key=lambda row: (row[0] == "", row[1]))
+    # enumerations in their own order (钻石, 金, 银, 普通), teams and agents by name
+    order = {value: index for index, value in enumerate(_CHOICE_ORDER.get(by, []))}
+    return sorted(out, key=lambda row: (row[0] == "", order.get(row[0], 0), row[1]))
+
+
+_CHOICE_ORDER = {
+    "channel": Ticket.Channel.values,
+    "ticket_type": Ticket.Type.values,
+    "tier": Customer.Tier.values,
+}
 
 
 AGE_BUCKETS: list[tuple[str, Promise, timedelta | None]] = [

@@ -10,6 +10,7 @@ systemd can run it instead of the Huey worker.
 | desk.tickets_retier          | daily 02:45   | open tickets take their customer's new tier SLA |
 | mail.mail_fetch              | every minute  | IMAP: new mail → tickets/replies, retry failed  |
 | dispatch.workorders_overdue  | every 5 min   | announce each overdue work order once           |
+| reports.monthly_report       | 1st 02:00     | generate and archive last month's 客服月报       |
 | dashboard.kpis_warm          | every minute  | the dashboard's KPI cards into the shared cache |
 """
 
@@ -24,4 +25,5 @@ TICKETS_SLA_CHECK = crontab(minute="*")  # kefu check_ticket_sla
 TICKETS_RETIER = crontab(hour="2", minute="45")  # after the tier recompute
 MAIL_FETCH = crontab(minute="*")  # kefu mail_fetch
 WORKORDERS_OVERDUE_CHECK = crontab(minute="*/5")  # kefu check_workorders_overdue
+MONTHLY_REPORT = crontab(day="1", hour="2", minute="0")  # kefu monthly_report
 DASHBOARD_KPIS_WARM = crontab(minute="*")  # kefu warm_dashboard_kpis

@@ -413,6 +413,13 @@ class Ticket(models.Model):
                 condition=Q(first_responded_at__isnull=False),
                 name="desk_ticket_responded",
             ),
+            # the backlog at a past moment: the unresolved by creation time (the others are
+            # found through desk_ticket_resolved)
+            models.Index(
+                fields=["created_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="desk_ticket_unresolved",
+            ),
         ]
 
     def __str__(self) -> str:

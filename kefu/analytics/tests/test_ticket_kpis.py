@@ -218,8 +218,8 @@ def test_complaint_rate_counts_valid_complaints_per_10000_orders(
     assert kpi("complaint_rate", Slice.month(october, team_id=org["team_a"].pk)).value is None
     rows = kpi_breakdown("complaint_rate", Slice.month(october), "tier")
     assert [(key, v.numerator, v.denominator) for key, _l, v in rows] == [
-        ("ordinary", Decimal(0), Decimal(3)),
         ("gold", Decimal(1), Decimal(2)),
+        ("ordinary", Decimal(0), Decimal(3)),
         ("", Decimal(2), Decimal(0)),  # complaints recorded without a tier
     ]
 
