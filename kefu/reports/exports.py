@@ -50,7 +50,8 @@ def display(value: Any, kind: str) -> str:
     if kind == "int" and number is not None:
         return f"{int(number):,}"
     if kind == "decimal" and number is not None:
-        return f"{number.normalize():,f}" if number == number.to_integral() else f"{number:,.2f}"
+        # at most two decimals and no trailing zeros: 90, 72.1, 462.68 side by side
+        return f"{number.quantize(Decimal('0.01')).normalize():,f}"
     return str(value)
 
 

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from kefu.org.models import User
 from kefu.org.roles import ROLE_BY_CODE, user_role_codes
-from kefu.web.nav import items_for, widgets_for
+from kefu.web.nav import items_for, nav_for, widgets_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     roles = [str(ROLE_BY_CODE[code].label) for code in user_role_codes(user)]
     return {
         "nav_items": items_for(user),
+        "nav_entries": nav_for(user),
         "nav_section": section,
         "user_roles": roles,
         "topbar_widgets": widgets_for(user),

@@ -94,8 +94,12 @@ def test_month_page_shows_movements_in_words_then_every_section(
     assert (
         html.index("华东机电有限公司</a>：近3月订单额较前3月下降62%，最近一次下单已过97天") > words
     )
-    assert 'data-section="movements"' in html
-    assert html.index('data-section="movements"') > words
+    # the movements come first, in their own tab, the words right after its counts
+    section = html.index('data-section="movements"')
+    assert html.index('href="#pane-movements"') == html.index('href="#pane-')  # the first tab
+    following = html.find('data-section="', section + 1)
+    assert section < words
+    assert following == -1 or words < following
     assert "¥38,000.00" in html
     assert "¥250,000.50" in html
     assert 'id="chart-movements-movements_by_status-data"' in html

@@ -23,11 +23,19 @@
         }) }]
       };
     } else {
+      // many or long category names (days of a month, product models) are slanted so they
+      // neither overlap each other nor the legend, which sits at the top
+      var longest = data.categories.reduce(function (n, c) { return Math.max(n, String(c).length); }, 0);
+      var slanted = data.categories.length > 12 || (data.categories.length > 5 && longest > 6);
       option = {
-        grid: { left: 50, right: 20, top: 30, bottom: 40 },
+        grid: { left: 60, right: 20, top: data.series.length > 1 ? 40 : 20, bottom: 10, containLabel: true },
         tooltip: { trigger: "axis" },
-        legend: { show: data.series.length > 1 },
-        xAxis: { type: "category", data: data.categories, axisLabel: { interval: 0 } },
+        legend: { show: data.series.length > 1, top: 0 },
+        xAxis: {
+          type: "category",
+          data: data.categories,
+          axisLabel: { interval: data.categories.length > 16 ? "auto" : 0, rotate: slanted ? 35 : 0, width: 140, overflow: "truncate" }
+        },
         yAxis: { type: "value", minInterval: allIntegers(data.series) ? 1 : 0 },
         series: data.series.map(function (s) {
           return { type: data.kind === "line" ? "line" : "bar", name: s.name, data: s.data };
@@ -38,5 +46,10 @@
     chart.setOption(option);
     charts.push(chart);
   });
-  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+  function resizeAll() { charts.forEach(function (c) { c.resize(); }); }
+  window.addEventListener("resize", resizeAll);
+  // a chart drawn in a hidden tab has no width: size it when its tab is shown
+  document.querySelectorAll('[data-bs-toggle="tab"]').forEach(function (tab) {
+    tab.addEventListener("shown.bs.tab", resizeAll);
+  });
 })();
