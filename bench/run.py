@@ -73,6 +73,8 @@ PREFERRED_PORT = 8765
 FORBIDDEN_PORTS = {8000}  # another engineer's `make run`
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "kefu_bench"  # never `test`: CI uses that one
+# --reuse on SQLite: the seeded database is kept here between runs (var/ is not committed)
+SQLITE_REUSE_FILE = ROOT / "var" / "bench-sqlite" / "kefu.sqlite3"
 USERNAME = "agent"
 PASSWORD = "kefu2026"  # noqa: S105 (the published demo password)
 CONCURRENCY = (1, 8, 32)
@@ -443,8 +445,12 @@ def pg_exists() -> bool:
 def database_env(database: str, *, reuse: bool = False) -> Iterator[dict[str, str]]:
     """Environment for one database: its own var dir; PostgreSQL gets a fresh kefu_bench
     (with ``reuse``, the kefu_bench a previous ``--reuse`` run seeded and kept)."""
-    var_dir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-{database}-"))
-    (var_dir / "static").mkdir()  # whitenoise looks for STATIC_ROOT; the API needs no files
+    if database == "sqlite" and reuse:
+        var_dir = SQLITE_REUSE_FILE.parent
+        var_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        var_dir = Path(tempfile.mkdtemp(prefix=f"kefu-bench-{database}-"))
+    (var_dir / "static").mkdir(exist_ok=True)  # whitenoise looks for STATIC_ROOT
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
     env.update(
         {
@@ -469,7 +475,9 @@ def database_env(database: str, *, reuse: bool = False) -> Iterator[dict[str, st
             except Exception as exc:
                 log(f"could not drop {PG_DATABASE}: {exc}")
         keep = os.environ.get("KEFU_BENCH_KEEP")  # set to keep the var dir (logs) for a look
-        if keep:
+        if database == "sqlite" and reuse:
+            log(f"--reuse: kept {var_dir}")
+        elif keep:
             log(f"kept {var_dir}")
         else:
             shutil.rmtree(var_dir, ignore_errors=True)
@@ -906,7 +914,7 @@ def bench_database(
     client: str = "httpx",
     extra_jobs: tuple[str, ...] = (),
 ) -> DatabaseResult:
-    seeded = reuse and pg_exists()
+    seeded = reuse and (pg_exists() if database == "postgresql" else SQLITE_REUSE_FILE.exists())
     with database_env(database, reuse=reuse) as env:
         logfile = Path(env["KEFU_VAR_DIR"]) / "bench.log"
         log(f"{database}: migrate")
@@ -919,7 +927,7 @@ def bench_database(
         jobs_peak: dict[str, float | None] = {}
         run_jobs = list(JOBS) if not seeded else list(extra_jobs)
         if seeded:
-            log(f"{database}: --reuse: {PG_DATABASE} is already seeded; no seed")
+            log(f"{database}: --reuse: the kept database is already seeded; no seed")
         else:
             log(f"{database}: seed --size demo")
             demo_s, _out = kefu(["seed", "--size", "demo"], env=env, logfile=logfile)
@@ -1198,8 +1206,9 @@ def main() -> int:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help=f"PostgreSQL only: keep {PG_DATABASE} after the run and, when it exists, skip "
-        "the seeding and the batch jobs (for repeated runs while tuning)",
+        help=f"keep the seeded database ({PG_DATABASE} on PostgreSQL, "
+        f"{SQLITE_REUSE_FILE.relative_to(ROOT)} on SQLite) after the run and, when it exists, "
+        "skip the seeding and the batch jobs (for repeated runs while tuning)",
     )
     parser.add_argument(
         "--quiet-wait",
@@ -1243,8 +1252,6 @@ def main() -> int:
                 log(f"skipping PostgreSQL: {why}")
                 results.append(DatabaseResult(database, 0, 0, None, 0, [], skipped=why))
                 continue
-            if args.reuse and database != "postgresql":
-                parser.error("--reuse works with --databases postgresql only")
             results.append(
                 bench_database(
                     database,
