@@ -23,6 +23,7 @@ def test_a_manager_enters_a_notice_for_an_uncovered_year(
 ) -> None:
     # given a manager looking at 2031, a year no holiday data covers
     log_in(page, make_user("zhaoliu", "manager"))
+    page.locator('[data-nav-group="settings"]').click()  # the 设置 menu of the top bar
     page.get_by_role("link", name="工作日历").click()
     page.goto("/sla/calendar/?year=2031")
     expect(page.get_by_test_id("coverage-warning")).to_contain_text(
