@@ -130,7 +130,6 @@ class ServiceSection:
             kpi_figure(str(label), values[key]) for key, label in MONTH_KPIS if key in values
         ]
 
-        # the month against the one before, KPI by KPI
         # the month against the one before, KPI by KPI, as numbers (the unit in its column)
         comparison = Table(
             key="kpis",
