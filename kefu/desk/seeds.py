@@ -472,6 +472,10 @@ def _seed_large(ctx: SeedContext) -> None:
     written = 0
     try:
         with transaction.atomic():
+            # SQLite maintains the ticket table's 30-odd secondary indexes row by row; building
+            # them once after the bulk insert is about twice as quick. Inside the transaction:
+            # a failed seed rolls the dropped indexes back with the rows.
+            rebuild = _drop_indexes(("desk_ticket", "desk_ticketsearchgram")) if sqlite_fast else []
             rows: list[dict[str, Any]] = []
             subjects: list[str] = []
             for row, subject in _large_rows(
@@ -490,12 +494,31 @@ def _seed_large(ctx: SeedContext) -> None:
                     TicketCounter.objects.filter(day=day).update(last=last)
                 else:
                     TicketCounter.objects.create(day=day, last=last)
+            with connection.cursor() as cursor:
+                for statement in rebuild:
+                    cursor.execute(statement)
     finally:
         if sqlite_fast:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA synchronous=NORMAL")
     still_open = Ticket.objects.filter(status__in=OPEN_STATUSES).count()
     ctx.out(f"  {written} tickets (large), {still_open} open")
+
+
+def _drop_indexes(tables: tuple[str, ...]) -> list[str]:
+    """Drop the tables' explicit indexes (SQLite); return the statements that recreate them.
+    The automatic indexes of UNIQUE and PRIMARY KEY (no SQL in sqlite_master) stay."""
+    marks = ", ".join(["%s"] * len(tables))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master "  # noqa: S608 (placeholders only)
+            f"WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+            list(tables),
+        )
+        indexes = cursor.fetchall()
+        for name, _sql in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in indexes]
 
 
 def _write(rows: list[dict[str, Any]], subjects: list[str], grams_of: dict[str, list[str]]) -> int:

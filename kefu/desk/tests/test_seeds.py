@@ -54,3 +54,36 @@ def test_large_seed_writes_numbered_searchable_tickets_the_services_continue(
     assert int(ticket.number[-6:]) == per_day.get(today, 0) + 1
     tickets_sla_check()
     assert Ticket.objects.filter(status="closed", sla_next_check_at__isnull=False).count() == 0
+
+
+def _indexes(table: str) -> dict[str, tuple[tuple[str, ...], bool]]:
+    """The table's indexes as the backend reports them: name → (columns, unique)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {
+        name: (tuple(info["columns"] or ()), bool(info["unique"]))
+        for name, info in constraints.items()
+        if info["index"] or info["unique"]
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_large_seed_leaves_every_index_of_the_ticket_tables_as_it_found_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given the ticket tables' indexes, outside any transaction (the seed's bulk path: on
+    # SQLite it drops the explicit indexes while it writes and builds them again at the end)
+    tables = ("desk_ticket", "desk_ticketsearchgram")
+    before = {table: _indexes(table) for table in tables}
+    assert len(before["desk_ticket"]) > 10
+    ids = [Customer.objects.create(name=f"批量客户{n}").pk for n in range(3)]
+    monkeypatch.setattr(seeds, "LARGE_COUNT", 120)
+    ctx = make_context(size="large", seed=5, out=lambda line: None)
+    ctx.shared["large_customer_ids"] = ids
+    # when the large seed writes its tickets
+    seeds.seed(ctx)
+    # then the same indexes are there again
+    assert Ticket.objects.count() == 120
+    assert {table: _indexes(table) for table in tables} == before
