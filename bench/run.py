@@ -8,8 +8,9 @@ For each database (SQLite in a throw-away KEFU_VAR_DIR, then PostgreSQL in a ded
    command's peak memory: `kefu recompute_tiers --now`, `kefu evaluate_credit` and
    `kefu monthly_report --month <last month> --refresh` ("not available" when a command does
    not exist; with ``--reuse`` only the jobs ``--jobs`` names);
-2. start the server as in production: `kefu run --no-worker --workers 2` (gunicorn, 2 sync
-   workers, KEFU_DEBUG off) on a free port other than 8000;
+2. start the server as in production: `kefu run --no-worker --workers 2` (gunicorn, 2 worker
+   processes of `kefu run`'s default threads, or ``--threads``; KEFU_DEBUG off; on PostgreSQL
+   with Redis for Huey and the cache, as in production) on a free port other than 8000;
 3. take one API token as the demo user "agent" (the token endpoint is throttled at 30/min);
 4. drive the scenarios at concurrency 1, 8 and 32, with wrk (10 s per run) when it is
    installed, else with the Python client and a fixed number of requests each
@@ -73,6 +74,10 @@ PREFERRED_PORT = 8765
 FORBIDDEN_PORTS = {8000}  # another engineer's `make run`
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "kefu_bench"  # never `test`: CI uses that one
+# Production is PostgreSQL with Redis (README, "In production"): the PostgreSQL run's server,
+# jobs and seeders use Huey and the cache on this Redis database, emptied before and after.
+REDIS_URL = "redis://127.0.0.1:6379/13"
+WEB_THREADS: int | None = None  # --threads: None leaves `kefu run`'s default
 # --reuse on SQLite: the seeded database is kept here between runs (var/ is not committed)
 SQLITE_REUSE_FILE = ROOT / "var" / "bench-sqlite" / "kefu.sqlite3"
 USERNAME = "agent"
@@ -258,6 +263,19 @@ def batch_job(
     return round(wall, 1), "wall time", peak_mib
 
 
+def redis_flush(url: str) -> bool:
+    """Empty the bench's own Redis database; False when Redis does not answer."""
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.flushdb()
+        client.close()
+    except Exception:
+        return False
+    return True
+
+
 class Server:
     """`kefu run --no-worker --workers 2` in its own process group, stopped as a group."""
 
@@ -265,8 +283,10 @@ class Server:
         self.port = port
         self.logfile = logfile
         self._log = logfile.open("ab")
+        threads = ["--threads", str(WEB_THREADS)] if WEB_THREADS else []
+        command = [KEFU, "run", "--no-worker", "--workers", "2", *threads]
         self.proc = subprocess.Popen(
-            [KEFU, "run", "--no-worker", "--workers", "2", "--host", HOST, "--port", str(port)],
+            [*command, "--host", HOST, "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdout=self._log,
@@ -465,10 +485,16 @@ def database_env(database: str, *, reuse: bool = False) -> Iterator[dict[str, st
         if not (reuse and pg_exists()):
             pg_recreate()
         env["KEFU_DATABASE_URL"] = f"{PG_SERVER}/{PG_DATABASE}"
+        if redis_flush(REDIS_URL):
+            env["KEFU_REDIS_URL"] = REDIS_URL
+        else:
+            log(f"Redis at {REDIS_URL} does not answer: the server runs without it")
     try:
         yield env
     finally:
         stop_all_servers()
+        if "KEFU_REDIS_URL" in env:
+            redis_flush(REDIS_URL)
         if database == "postgresql" and not reuse:
             try:
                 pg_recreate(drop_only=True)
@@ -945,7 +971,8 @@ def bench_database(
             log(f"    {figure}, peak memory {jobs_peak[name]} MiB")
 
         port = free_port()
-        log(f"{database}: starting `kefu run --no-worker --workers 2 --port {port}`")
+        threads = f" --threads {WEB_THREADS}" if WEB_THREADS else ""
+        log(f"{database}: starting `kefu run --no-worker --workers 2{threads} --port {port}`")
         server = Server(env=env, port=port, logfile=Path(env["KEFU_VAR_DIR"]) / "server.log")
         try:
             server.wait_ready()
@@ -1228,7 +1255,16 @@ def main() -> int:
         default="",
         help=f"with --reuse: batch jobs to run on the kept database anyway ({', '.join(JOBS)})",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per gunicorn worker (`kefu run --threads`; 1 = the sync worker; "
+        "default: kefu run's own default)",
+    )
     args = parser.parse_args()
+    global WEB_THREADS
+    WEB_THREADS = args.threads
     jobs = tuple(name.strip() for name in args.jobs.split(",") if name.strip())
     if unknown_jobs := [name for name in jobs if name not in JOBS]:
         parser.error(f"unknown job(s): {', '.join(unknown_jobs)}")
@@ -1279,7 +1315,9 @@ def main() -> int:
                 "machine": machine(),
                 "client": args.client,
                 "command": " ".join(sys.argv),
-                "server": "kefu run --no-worker --workers 2 (gunicorn, KEFU_DEBUG=0)",
+                "server": "kefu run --no-worker --workers 2 (gunicorn, KEFU_DEBUG=0)"
+                + (f" --threads {WEB_THREADS}" if WEB_THREADS else " (default threads)")
+                + f"; PostgreSQL with Redis at {REDIS_URL}",
                 "requests_per_run": {k: max(50, int(v * args.scale)) for k, v in REQUESTS.items()},
                 "results": [asdict(r) for r in results],
                 "markdown": table,

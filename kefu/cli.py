@@ -1,6 +1,7 @@
 """The `kefu` console command.
 
-kefu run [--port 8000] [--workers N]   production server (gunicorn) plus a task worker
+kefu run [--port 8000] [--workers N] [--threads T]
+                                        production server (gunicorn) plus a task worker
 kefu worker                             the Huey consumer alone
 kefu seed --size demo|large [--seed N]  demo data
 kefu <any Django management command>    e.g. kefu migrate, kefu createsuperuser
@@ -38,9 +39,11 @@ def main() -> None:
         manage(["kefu", *argv])
 
 
-def run_server(*, host: str, port: int, workers: int, with_worker: bool) -> int:
+def run_server(*, host: str, port: int, workers: int, threads: int = 1, with_worker: bool) -> int:
     """gunicorn serving kefu.wsgi, and (unless told not to) a Huey consumer beside it.
 
+    With ``threads`` > 1 each worker process serves that many requests at once on threads
+    (gunicorn's gthread worker): while one request waits for the database, another runs.
     Both are children of this process; Ctrl-C or SIGTERM stops both.
     """
     _setup_env()
@@ -57,6 +60,8 @@ def run_server(*, host: str, port: int, workers: int, with_worker: bool) -> int:
             f"{host}:{port}",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--access-logfile",
             "-",
             "--graceful-timeout",

@@ -2,12 +2,17 @@
 
 A context variable keeps services free of request objects while still recording the caller's
 address on every audit event. Jobs and commands run with the empty context (address unknown).
+
+It also carries the request's memo: values read once per request from the shared cache (the
+permissions version, say) instead of once per use. Jobs and commands have no memo, so they
+always read afresh.
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,6 +20,7 @@ class RequestMeta:
     ip: str | None = None
     user_agent: str = ""
     channel: str = "system"  # web, api, system (commands and jobs)
+    memo: dict[str, Any] | None = None  # this request's memo; None outside requests
 
 
 _current: ContextVar[RequestMeta] = ContextVar(
@@ -25,6 +31,12 @@ _current: ContextVar[RequestMeta] = ContextVar(
 
 def current_request_meta() -> RequestMeta:
     return _current.get()
+
+
+def request_memo() -> dict[str, Any] | None:
+    """The current request's memo (a dict that lives as long as the request), or None in a job
+    or command, where nothing is memoised."""
+    return _current.get().memo
 
 
 def set_request_meta(meta: RequestMeta) -> object:

@@ -33,6 +33,7 @@ class RequestContextMiddleware:
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             channel=channel,
+            memo={},
         )
         token = set_request_meta(meta)
         try:

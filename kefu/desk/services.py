@@ -185,8 +185,11 @@ def _amount(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
 
 
 def _customer_for(actor: User, customer_id: int) -> Customer:
-    """The customer, if the actor may see it (404 otherwise: ids don't leak)."""
-    customers = Customer.objects.only("id", "tier", "serving_team_id", "name", "owner_id", "region")
+    """The customer, if the actor may see it (404 otherwise: ids don't leak). Its serving team
+    comes in the same query: it is usually the new ticket's team, which the answer names."""
+    customers = Customer.objects.select_related("serving_team").only(
+        "id", "tier", "name", "owner_id", "region", "serving_team__id", "serving_team__name"
+    )
     visible = customer_scope_filter(actor)
     if visible is not None:
         customers = customers.filter(visible)
@@ -354,6 +357,8 @@ def _ticket_insert(*, actor: User, data: TicketInput, key: str, now: datetime | 
     ticket.team_id = (
         team_id if team_id is not None else customer.serving_team_id if customer else None
     )
+    if customer is not None and ticket.team_id and ticket.team_id == customer.serving_team_id:
+        ticket.team = customer.serving_team  # loaded with the customer: no query to name it
     ticket.status = machine_for(ticket.type).initial
     # Due times are computed before the INSERT, inside its transaction: no ticket is ever
     # stored without them.

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
+from kefu.core.context import request_memo
+
 VERSION_KEY = "kefu:perms:version"
 LOCAL_TTL = 30  # seconds: the most a permission change can lag in another process, without Redis
 SHARED_TTL = 600
@@ -30,15 +32,25 @@ def permissions_ttl() -> int:
 
 
 def permissions_version() -> int:
+    """The version the cached permission data is kept under: read once per request (the
+    request's memo), afresh in jobs and commands."""
+    memo = request_memo()
+    if memo is not None and VERSION_KEY in memo:
+        return int(memo[VERSION_KEY])
     version = cache.get(VERSION_KEY)
     if version is None:
         version = 1
         cache.add(VERSION_KEY, version, timeout=None)
+    if memo is not None:
+        memo[VERSION_KEY] = version
     return int(version)
 
 
 def bump_permissions_version(**kwargs: Any) -> None:
     """Signal receiver: roles changed somewhere; every cached permission set is stale."""
+    memo = request_memo()
+    if memo is not None:
+        memo.pop(VERSION_KEY, None)  # this request reads the new version too
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # not set yet (or evicted): any new value invalidates the old keys
@@ -52,10 +64,16 @@ class CachedModelBackend(ModelBackend):
         attribute = f"_{from_name}_perm_cache"  # ModelBackend's per-object cache, kept
         if hasattr(user_obj, attribute):
             return set(getattr(user_obj, attribute))
-        key = f"kefu:perms:{permissions_version()}:{from_name}:{user_obj.pk}"
-        perms = cache.get(key)
+        # Both sets in one round trip: a permission check asks for the user's and the groups'.
+        version = permissions_version()
+        keys = {name: f"kefu:perms:{version}:{name}:{user_obj.pk}" for name in ("user", "group")}
+        found = cache.get_many(list(keys.values()))
+        for name, key in keys.items():
+            if key in found and not hasattr(user_obj, f"_{name}_perm_cache"):
+                setattr(user_obj, f"_{name}_perm_cache", found[key])
+        perms = found.get(keys[from_name]) if from_name in keys else None
         if perms is None:
             perms = super()._get_permissions(user_obj, obj, from_name)  # type: ignore[misc]
-            cache.set(key, perms, timeout=permissions_ttl())
+            cache.set(f"kefu:perms:{version}:{from_name}:{user_obj.pk}", perms, permissions_ttl())
         setattr(user_obj, attribute, perms)
         return set(perms)

@@ -59,9 +59,12 @@ def test_create_costs_a_handful_of_queries(
     with CaptureQueriesContext(connection) as queries:
         answer = client.post("/api/v1/tickets", _body(customer))
     assert answer.status_code == 201
-    # token, customer, counter, ticket, grams, transition, audit (+ savepoints)
+    # token, customer with its team, counter, ticket, grams, transition, audit, status link
+    # (+ savepoints); the answer names the team without a query of its own
     writes_and_reads = [q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(writes_and_reads) <= 9, [q["sql"][:80] for q in writes_and_reads]
+    assert len(writes_and_reads) <= 8, [q["sql"][:80] for q in writes_and_reads]
+    assert not any('FROM "org_team"' in q["sql"] for q in writes_and_reads)
+    assert answer.json()["team"] == {"id": customer.serving_team_id, "name": "客服一组"}
 
 
 @pytest.mark.django_db

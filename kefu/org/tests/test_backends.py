@@ -78,3 +78,77 @@ def test_joining_a_team_widens_the_data_scope_on_the_next_request(
     assert scope_of(agent) == {org["team_a"].pk, org["team_b"].pk}
     Membership.objects.filter(user=agent, team=org["team_a"]).delete()
     assert scope_of(agent) == {org["team_b"].pk}
+
+
+class _CountingCache:
+    """The cache, counting the reads that reach it (each one a Redis round trip in production)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.reads: list[str] = []
+
+    def get(self, key: str, *args: Any, **kwargs: Any) -> Any:
+        self.reads.append(key)
+        return self.inner.get(key, *args, **kwargs)
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        self.reads.append("+".join(keys))
+        found: dict[str, Any] = self.inner.get_many(keys)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_request_reads_the_permissions_version_once_and_sees_its_own_bump(
+    monkeypatch: Any,
+) -> None:
+    from django.core.cache import cache
+
+    from kefu.core.context import RequestMeta, reset_request_meta, set_request_meta
+    from kefu.org import backends
+
+    counting = _CountingCache(cache)
+    monkeypatch.setattr(backends, "cache", counting)
+    token = set_request_meta(RequestMeta(channel="api", memo={}))
+    try:
+        first = backends.permissions_version()
+        assert backends.permissions_version() == first
+        assert counting.reads.count(backends.VERSION_KEY) == 1
+        backends.bump_permissions_version()  # roles changed in this very request
+        assert backends.permissions_version() == first + 1
+    finally:
+        reset_request_meta(token)
+    # a job or a command has no memo: every call reads the shared cache
+    counting.reads.clear()
+    backends.permissions_version()
+    backends.permissions_version()
+    assert counting.reads.count(backends.VERSION_KEY) == 2
+
+
+def test_the_user_and_group_permission_sets_come_in_one_cache_read(
+    make_user: Callable[..., User], monkeypatch: Any
+) -> None:
+    from kefu.core.context import RequestMeta, reset_request_meta, set_request_meta
+    from kefu.org import backends
+
+    agent = make_user("zhangsan", "agent", teams=("team_a",))
+    assert _fresh(agent).has_perm("customers.view_customer")  # fills the cache
+    from django.core.cache import cache
+
+    counting = _CountingCache(cache)
+    monkeypatch.setattr(backends, "cache", counting)
+    token = set_request_meta(RequestMeta(channel="api", memo={}))
+    try:
+        user = _fresh(agent)
+        with CaptureQueriesContext(connection) as queries:
+            assert user.has_perm("customers.view_customer")
+            assert not user.has_perm("customers.reveal_contact")
+        version = backends.permissions_version()
+    finally:
+        reset_request_meta(token)
+    assert len(queries) == 0
+    assert counting.reads == [
+        backends.VERSION_KEY,
+        f"kefu:perms:{version}:user:{agent.pk}+kefu:perms:{version}:group:{agent.pk}",
+    ]

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from kefu.cli import run_server
+from kefu.core.env import env_int
 
 
 class Command(BaseCommand):
@@ -15,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=env_int("KEFU_WEB_THREADS", 4),
+            help="threads per worker process (gthread); 1 for gunicorn's sync worker",
+        )
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -22,6 +29,7 @@ class Command(BaseCommand):
             host=options["host"],
             port=options["port"],
             workers=options["workers"],
+            threads=max(1, options["threads"]),
             with_worker=not options["no_worker"],
         )
         if code not in (0, -15):
