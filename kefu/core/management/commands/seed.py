@@ -5,6 +5,7 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from kefu.core.seeding import make_context, seed_providers
 
@@ -46,6 +47,14 @@ class Command(BaseCommand):
             except Exception as exc:
                 raise CommandError(f"seeding {label} failed: {exc}") from exc
             self.stdout.write(f"  {label}: {time.monotonic() - step:.1f} s")
+        if options["size"] == "large" and connection.vendor == "postgresql":
+            # Statistics for the planner now, as after any bulk load (pg_restore's advice):
+            # autovacuum would get to a million new rows only later, and until then the
+            # planner guesses, e.g. a full scan for a ticket queue's first page.
+            step = time.monotonic()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            self.stdout.write(f"  analyze: {time.monotonic() - step:.1f} s")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded ({options['size']}, seed {options['seed']}) "
