@@ -20,6 +20,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import Client
 
 from kefu.api.tokens import token_issue
+from kefu.core import versioned
 from kefu.org.models import Department, Membership, Team, User
 from kefu.org.roles import ROLE_BY_CODE
 
@@ -78,6 +79,7 @@ def _fresh_cache() -> None:
     (the "calls" cache) left for a user id the next test's user gets again."""
     for each in caches.all():
         each.clear()
+    versioned.forget_local()  # the process's copies made under the last test's tokens
 
 
 @pytest.fixture

@@ -148,6 +148,11 @@ class RunResult:
     by_label: dict[str, dict[str, float]]  # search: figures per query ("kind:query")
     by_kind: dict[str, dict[str, float]]  # search: figures per kind of query (name, tail, …)
     latencies_ms: list[float] = field(repr=False)
+    # CPU the server used per request: its gunicorn processes and the database's backends
+    # (not PostgreSQL's WAL writer and checkpointer). What capacity the two cores have, read
+    # in a way other programs on the machine disturb far less than req/s.
+    server_cpu_ms: float = 0.0
+    app_cpu_ms: float = 0.0  # of which gunicorn's processes (the rest: database backends)
 
 
 @dataclass
@@ -379,6 +384,8 @@ class CpuMeter:
         self.server_pgid = server_pgid
         self.database = database
         self._start: tuple[float, int, dict[int, int]] = (0.0, 0, {})
+        self.server_seconds = 0.0  # CPU of the server and its backends in the last measure
+        self.app_seconds = 0.0  # of which the server's own processes (gunicorn)
 
     def _own_pids(self) -> list[int]:
         pids = [os.getpid(), *_group_pids(self.server_pgid)]
@@ -408,6 +415,11 @@ class CpuMeter:
         began, busy0, own0 = self._start
         ended, busy1, own1 = self._snapshot()
         own = sum(ticks - own0.get(pid, 0) for pid, ticks in own1.items())
+        me = os.getpid()
+        app = set(_group_pids(self.server_pgid))
+        used = {pid: ticks - own0.get(pid, 0) for pid, ticks in own1.items() if pid != me}
+        self.server_seconds = sum(used.values()) / CLOCK_TICKS
+        self.app_seconds = sum(t for pid, t in used.items() if pid in app) / CLOCK_TICKS
         seconds = max(ended - began, 1e-6)
         return max(0.0, (busy1 - busy0 - own) / CLOCK_TICKS / seconds)
 
@@ -607,6 +619,12 @@ def measure(
             load(base_url=base_url, token=token, concurrency=concurrency, total=total, make=make)
         )
     other = meter.other_cores() if meter else 0.0
+    server_cpu_ms = (
+        meter.server_seconds * 1000 / len(sample.latencies) if meter and sample.latencies else 0.0
+    )
+    app_cpu_ms = (
+        meter.app_seconds * 1000 / len(sample.latencies) if meter and sample.latencies else 0.0
+    )
     wall = sample.wall
     ms = sorted(value * 1000 for value in sample.latencies)
     by_label = {}
@@ -646,6 +664,8 @@ def measure(
         statuses=dict(sample.statuses),
         error_samples=sample.error_samples,
         other_cpu_cores=round(other, 2),
+        server_cpu_ms=round(server_cpu_ms, 2),
+        app_cpu_ms=round(app_cpu_ms, 2),
         by_label=by_label if len(by_label) > 1 else {},
         by_kind=by_kind if len(by_kind) > 1 else {},
         latencies_ms=[round(value, 3) for value in ms],
@@ -1030,7 +1050,9 @@ def bench_database(
                     log(
                         f"    {run.rps:8.1f} req/s  p50 {run.p50_ms:7.1f} ms  "
                         f"p95 {run.p95_ms:7.1f} ms  p99 {run.p99_ms:7.1f} ms  "
-                        f"errors {run.errors}  (others used {run.other_cpu_cores:.2f} cores)"
+                        f"errors {run.errors}  server CPU {run.server_cpu_ms:.2f} ms/request "
+                        f"(app {run.app_cpu_ms:.2f})  "
+                        f"(others used {run.other_cpu_cores:.2f} cores)"
                     )
                     for sample in run.error_samples:
                         log(f"    error: {sample}")
@@ -1047,15 +1069,15 @@ def bench_database(
 def markdown(results: list[DatabaseResult]) -> str:
     lines = [
         "| Database | Scenario | Concurrency | Requests | Errors | Req/s "
-        "| p50 ms | p95 ms | p99 ms | Other load |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| p50 ms | p95 ms | p99 ms | Server CPU ms/req | Other load |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for db in results:
         for run in db.runs:
             lines.append(
                 f"| {db.database} | {run.scenario} | {run.concurrency} | {run.requests} | "
                 f"{run.errors} | {run.rps:.0f} | {run.p50_ms:.1f} | {run.p95_ms:.1f} | "
-                f"{run.p99_ms:.1f} | {run.other_cpu_cores:.2f} |"
+                f"{run.p99_ms:.1f} | {run.server_cpu_ms:.2f} | {run.other_cpu_cores:.2f} |"
             )
     lines += [
         "",

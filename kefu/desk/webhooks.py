@@ -18,33 +18,33 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from kefu.core import versioned
 from kefu.desk.models import Ticket, WebhookDelivery, WebhookSubscription
 
 MAX_ATTEMPTS = 8  # with retry_delay 30 s and backoff ×2: about two hours in all
 TIMEOUT = 10
-_CACHE_KEY = "kefu:desk:webhooks"
-_CACHE_TTL = 300
 
 
 def _active() -> list[tuple[int, list[str]]]:
-    """(id, events) of the active subscriptions, cached: ticket creates must not pay a query
-    for a table that is usually empty. Saving a subscription clears the cache."""
-    found = cache.get(_CACHE_KEY)
-    if found is None:
-        found = [
+    """(id, events) of the active subscriptions, cached (kefu.core.versioned): ticket creates
+    must not pay a query for a table that is usually empty. Saving a subscription bumps the
+    "webhooks" token."""
+    found = versioned.cached(
+        "webhooks",
+        "active",
+        lambda: [
             (sub.pk, list(sub.events or []))
             for sub in WebhookSubscription.objects.filter(active=True)
-        ]
-        cache.set(_CACHE_KEY, found, _CACHE_TTL)
+        ],
+    )
     return list(found)
 
 
 def webhooks_changed(**kwargs: Any) -> None:
-    cache.delete(_CACHE_KEY)
+    versioned.bump("webhooks")
 
 
 def ticket_payload(ticket: Ticket) -> dict[str, Any]:

@@ -9,16 +9,15 @@ is not the user's role is 403 (kefu.dispatch.workflow).
 from __future__ import annotations
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from kefu.core import versioned
 from kefu.core.exceptions import NotFound
 from kefu.desk.access import ticket_scope_filter
 from kefu.desk.models import Ticket
 from kefu.dispatch.models import WorkOrder
 from kefu.dispatch.workflow import DEPARTMENT, DESK
-from kefu.org.backends import permissions_ttl, permissions_version
 from kefu.org.models import User
 
 MAX_ID = 2**63 - 1
@@ -31,15 +30,14 @@ def member_department_ids(user: User | AnonymousUser) -> frozenset[int]:
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     assert isinstance(user, User)
-    key = f"kefu:dispatch:departments:{permissions_version()}:{user.pk}"
-    found: frozenset[int] | None = cache.get(key)
-    if found is None:
+
+    def departments() -> frozenset[int]:
         ids = set(user.memberships.values_list("team__department_id", flat=True))
         if user.department_id:
             ids.add(user.department_id)
-        found = frozenset(ids)
-        cache.set(key, found, timeout=permissions_ttl())
-    return found
+        return frozenset(ids)
+
+    return versioned.cached("perms", f"dispatch-departments:{user.pk}", departments)
 
 
 def is_desk(user: User | AnonymousUser) -> bool:

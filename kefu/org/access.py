@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 
-from kefu.org.backends import permissions_ttl, permissions_version
+from kefu.core import versioned
 from kefu.org.models import Team, User
 
 
@@ -31,11 +30,11 @@ def user_scope(user: User | AnonymousUser, *, all_perm: str, department_perm: st
     if user.is_superuser or user.has_perm(all_perm):
         return Scope(all=True, team_ids=frozenset(), user_id=user.pk)
     department_wide = user.has_perm(department_perm)
-    key = f"kefu:scope:{permissions_version()}:{user.pk}:{int(department_wide)}"
-    team_ids = cache.get(key)
-    if team_ids is None:
-        team_ids = _scope_team_ids(user, department_wide=department_wide)
-        cache.set(key, team_ids, timeout=permissions_ttl())
+    team_ids = versioned.cached(
+        "perms",
+        f"scope:{user.pk}:{int(department_wide)}",
+        lambda: _scope_team_ids(user, department_wide=department_wide),
+    )
     return Scope(all=False, team_ids=team_ids, user_id=user.pk)
 
 
@@ -63,31 +62,27 @@ def assignable_teams(user: User) -> list[Team]:
         all_perm="customers.view_all_customers",
         department_perm="customers.view_department_customers",
     )
-    key = f"kefu:teams:{permissions_version()}:" + ("all" if scope.all else str(user.pk))
-    teams: list[Team] | None = cache.get(key)
-    if teams is None:
+
+    def teams() -> list[Team]:
         query = Team.objects.select_related("department")
-        teams = list(query if scope.all else query.filter(id__in=scope.team_ids))
-        cache.set(key, teams, timeout=permissions_ttl())
-    return teams
+        return list(query if scope.all else query.filter(id__in=scope.team_ids))
+
+    # a list of its own: the cached one is shared by the process's requests
+    return list(versioned.cached("perms", "teams:" + ("all" if scope.all else str(user.pk)), teams))
 
 
 def member_team_ids(user: User) -> frozenset[int]:
     """The teams the user is a member of (cached like the scope)."""
-    key = f"kefu:member-teams:{permissions_version()}:{user.pk}"
-    team_ids: frozenset[int] | None = cache.get(key)
-    if team_ids is None:
-        team_ids = frozenset(user.memberships.values_list("team_id", flat=True))
-        cache.set(key, team_ids, timeout=permissions_ttl())
-    return team_ids
+    return versioned.cached(
+        "perms",
+        f"member-teams:{user.pk}",
+        lambda: frozenset(user.memberships.values_list("team_id", flat=True)),
+    )
 
 
 def group_names(user: User) -> frozenset[str]:
     """The names of the user's groups (roles), cached like the permissions: a change of the
     user's groups, or a group renamed or deleted, bumps the version."""
-    key = f"kefu:groups:{permissions_version()}:{user.pk}"
-    names: frozenset[str] | None = cache.get(key)
-    if names is None:
-        names = frozenset(user.groups.values_list("name", flat=True))
-        cache.set(key, names, timeout=permissions_ttl())
-    return names
+    return versioned.cached(
+        "perms", f"groups:{user.pk}", lambda: frozenset(user.groups.values_list("name", flat=True))
+    )

@@ -2,59 +2,47 @@
 
 Every API call checks a few permissions; ModelBackend loads them with two joined queries per
 request (it caches them on the user object only, and the user is loaded anew each request).
-Here the two sets are kept in Django's cache under a version number that any change to roles
-bumps (a user's groups or own permissions, a group's permissions, a group or permission
-deleted: see ``bump_permissions_version``), so a change takes effect on the next request.
+Here the two sets are cached under the "perms" version token of kefu.core.versioned, which any
+change to roles bumps (a user's groups or own permissions, a group's permissions, a group or
+permission deleted: see ``bump_permissions_version``), so a change takes effect on the next
+request. The data scopes (kefu.org.access) are cached under the same token.
 
-With Redis (KEFU_REDIS_URL) the cache and its version are shared by every process. Without it
-each process has its own memory cache, so another process sees a change only when its entry
-expires: ``LOCAL_TTL`` seconds. Inactive users get nothing, as in ModelBackend.
+With Redis (KEFU_REDIS_URL) the token is shared by every process. Without it each process has
+its own memory cache, so another process sees a change only when its copy expires:
+``LOCAL_TTL`` seconds. Inactive users get nothing, as in ModelBackend.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 
-from kefu.core.context import request_memo
+from kefu.core import versioned
+from kefu.core.versioned import LOCAL_TTL, SHARED_TTL
 
-VERSION_KEY = "kefu:perms:version"
-LOCAL_TTL = 30  # seconds: the most a permission change can lag in another process, without Redis
-SHARED_TTL = 600
+__all__ = [
+    "LOCAL_TTL",
+    "SHARED_TTL",
+    "CachedModelBackend",
+    "bump_permissions_version",
+    "permissions_ttl",
+    "permissions_version",
+]
 
 
 def permissions_ttl() -> int:
-    backend = settings.CACHES["default"]["BACKEND"]
-    return LOCAL_TTL if backend.endswith("LocMemCache") else SHARED_TTL
+    return versioned.copy_ttl()
 
 
-def permissions_version() -> int:
-    """The version the cached permission data is kept under: read once per request (the
-    request's memo), afresh in jobs and commands."""
-    memo = request_memo()
-    if memo is not None and VERSION_KEY in memo:
-        return int(memo[VERSION_KEY])
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = 1
-        cache.add(VERSION_KEY, version, timeout=None)
-    if memo is not None:
-        memo[VERSION_KEY] = version
-    return int(version)
+def permissions_version() -> str:
+    """The token the permission data is cached under (read once per request)."""
+    return versioned.token("perms")
 
 
 def bump_permissions_version(**kwargs: Any) -> None:
     """Signal receiver: roles changed somewhere; every cached permission set is stale."""
-    memo = request_memo()
-    if memo is not None:
-        memo.pop(VERSION_KEY, None)  # this request reads the new version too
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not set yet (or evicted): any new value invalidates the old keys
-        cache.set(VERSION_KEY, 2, timeout=None)
+    versioned.bump("perms")
 
 
 class CachedModelBackend(ModelBackend):
@@ -64,16 +52,10 @@ class CachedModelBackend(ModelBackend):
         attribute = f"_{from_name}_perm_cache"  # ModelBackend's per-object cache, kept
         if hasattr(user_obj, attribute):
             return set(getattr(user_obj, attribute))
-        # Both sets in one round trip: a permission check asks for the user's and the groups'.
-        version = permissions_version()
-        keys = {name: f"kefu:perms:{version}:{name}:{user_obj.pk}" for name in ("user", "group")}
-        found = cache.get_many(list(keys.values()))
-        for name, key in keys.items():
-            if key in found and not hasattr(user_obj, f"_{name}_perm_cache"):
-                setattr(user_obj, f"_{name}_perm_cache", found[key])
-        perms = found.get(keys[from_name]) if from_name in keys else None
-        if perms is None:
-            perms = super()._get_permissions(user_obj, obj, from_name)  # type: ignore[misc]
-            cache.set(f"kefu:perms:{version}:{from_name}:{user_obj.pk}", perms, permissions_ttl())
+        perms = versioned.cached(
+            "perms",
+            f"{from_name}:{user_obj.pk}",
+            lambda: super(CachedModelBackend, self)._get_permissions(user_obj, obj, from_name),  # type: ignore[misc]
+        )
         setattr(user_obj, attribute, perms)
         return set(perms)

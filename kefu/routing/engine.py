@@ -23,26 +23,25 @@ answer on its ticket. Its only writes are the round-robin cursor and the chosen 
 5. No candidate: the rule's team only (unassigned, in the team's queue), or nobody when the rule
    names only a skill; ``reason`` says why in words.
 
-Rules are cached per process and reloaded when any process changes a rule, skill or team (a
-version token in Django's cache, shared through Redis; without Redis another process reloads
-within ``kefu.org.backends.LOCAL_TTL`` seconds). A decision costs two to four queries.
+Rules are cached per process and reloaded when any process changes a rule, skill or team (the
+"rules" token of kefu.core.versioned, shared through Redis and read once per request; without
+Redis another process reloads within ``kefu.core.versioned.LOCAL_TTL`` seconds). A decision
+costs two to four queries.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.org.backends import permissions_ttl
+from kefu.core import versioned
 from kefu.org.models import Membership, Team
 from kefu.routing.hooks import bound_team_for, loads_for
 from kefu.routing.models import AgentPresence, RoutingCursor, RoutingRule
@@ -84,8 +83,6 @@ class CachedRule:
 
 # --- the per-process rule cache ------------------------------------------------------------
 
-RULES_VERSION_KEY = "kefu:routing:rules:version"
-
 
 @dataclass(frozen=True)
 class _Loaded:
@@ -97,34 +94,22 @@ class _Loaded:
 _loaded: _Loaded | None = None
 
 
-def _rules_version() -> str:
-    version = cache.get(RULES_VERSION_KEY)
-    if version is None:
-        # A random token, not a counter: after a cache flush the new token differs from the
-        # one this process loaded its rules under.
-        cache.add(RULES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-        version = cache.get(RULES_VERSION_KEY) or ""
-    return str(version)
-
-
 def rules_changed(**kwargs: Any) -> None:
     """Rules, skills or teams changed: every process reloads its rules. Connected to their
-    post_save/post_delete; bumped now (this transaction sees its own change) and again on
-    commit (so no other process keeps rules it read before the commit)."""
-    cache.set(RULES_VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(RULES_VERSION_KEY, uuid.uuid4().hex, timeout=None))
+    post_save/post_delete (kefu.core.versioned: bumped now and again on commit)."""
+    versioned.bump("rules")
 
 
 def active_rules() -> tuple[CachedRule, ...]:
     """The active rules in matching order, from the process cache when it is current."""
     global _loaded
-    version = _rules_version()
+    version = versioned.token("rules")
     now = time.monotonic()
     loaded = _loaded
     if (
         loaded is not None
         and loaded.version == version
-        and now - loaded.loaded_at < (permissions_ttl())
+        and now - loaded.loaded_at < (versioned.copy_ttl())
     ):
         return loaded.rules
     rules = tuple(
