@@ -13,11 +13,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import Client
+from django.utils import translation
 
 from kefu.api.tokens import token_issue
 from kefu.core import versioned
@@ -80,6 +82,14 @@ def _fresh_cache() -> None:
     for each in caches.all():
         each.clear()
     versioned.forget_local()  # the process's copies made under the last test's tokens
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each test starts in the default language: a request that asked for English
+    (Accept-Language: en) leaves it active in the thread, and the next test on that worker
+    would read English messages."""
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

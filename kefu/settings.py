@@ -218,6 +218,11 @@ HOTLINE_HOURS = env_str("KEFU_HOTLINE_HOURS", "09:00-18:00")
 # 1 s of the ringing event: a poll every 500 ms plus the card's render stays under it at the
 # worst moment (an event just after a poll). Each poll is one cache read.
 SCREEN_POP_POLL_MS = env_int("KEFU_SCREEN_POP_POLL_MS", 500)
+# Agents' presence (kefu.routing): an online or busy agent whose browser has not been heard
+# from for PRESENCE_TIMEOUT_MINUTES goes offline (and routing skips them before that); the
+# browser's heartbeat is written at most once per PRESENCE_HEARTBEAT_SECONDS.
+PRESENCE_TIMEOUT_MINUTES = env_int("KEFU_PRESENCE_TIMEOUT_MINUTES", 15)
+PRESENCE_HEARTBEAT_SECONDS = env_int("KEFU_PRESENCE_HEARTBEAT_SECONDS", 60)
 
 # API tokens live this long unless KEFU_API_TOKEN_DAYS says otherwise.
 API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)
@@ -291,6 +296,11 @@ PORTAL_RATE = env_str("KEFU_PORTAL_RATE", "5/h")
 SMS_BACKEND = env_str("KEFU_SMS_BACKEND", "console")
 SMS_FILE_PATH = env_str("KEFU_SMS_FILE_PATH", str(VAR_DIR / "sms"))
 NOTICE_CHANNELS = env_list("KEFU_NOTICE_CHANNELS", ["sms", "email"])
+# A notice or mail reply still "sending" this many minutes after it was claimed lost its
+# worker: the sweeper (kefu sweep_notices) queues it again. A notice is tried at most
+# NOTICE_MAX_ATTEMPTS times (the first try and Huey's 6 retries), then given up (bell).
+NOTICE_STALE_MINUTES = env_int("KEFU_NOTICE_STALE_MINUTES", 10)
+NOTICE_MAX_ATTEMPTS = env_int("KEFU_NOTICE_MAX_ATTEMPTS", 7)
 
 # Work orders to other departments (派工单): the default deadline in working days on the
 # ticket team's calendar and hours, and how many hours before it an order shows as due soon.

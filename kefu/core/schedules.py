@@ -12,6 +12,8 @@ systemd can run it instead of the Huey worker.
 | dispatch.workorders_overdue  | every 5 min   | announce each overdue work order once           |
 | reports.monthly_report       | 1st 02:00     | generate and archive last month's 客服月报       |
 | dashboard.kpis_warm          | every minute  | the dashboard's KPI cards into the shared cache |
+| core.notices_sweep           | every minute  | notices/mail stuck in "sending" → queue again   |
+| routing.presence_expire      | every minute  | agents not seen for 15 min → offline            |
 """
 
 from __future__ import annotations
@@ -27,3 +29,5 @@ MAIL_FETCH = crontab(minute="*")  # kefu mail_fetch
 WORKORDERS_OVERDUE_CHECK = crontab(minute="*/5")  # kefu check_workorders_overdue
 MONTHLY_REPORT = crontab(day="1", hour="2", minute="0")  # kefu monthly_report
 DASHBOARD_KPIS_WARM = crontab(minute="*")  # kefu warm_dashboard_kpis
+NOTICES_SWEEP = crontab(minute="*")  # kefu sweep_notices
+PRESENCE_EXPIRE = crontab(minute="*")  # kefu expire_presence

@@ -592,6 +592,7 @@ class Notification(models.Model):
         CUSTOMER_REPLY = "customer_reply", _("客户回复")
         WORK_ORDER = "work_order", _("派工单")
         WORK_ORDER_OVERDUE = "work_order_overdue", _("派工单逾期")
+        NOTICE_FAILED = "notice_failed", _("通知发送失败")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

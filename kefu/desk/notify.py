@@ -78,3 +78,11 @@ def notify_escalation_level(ticket: Ticket, *, note: str) -> list[Notification]:
         "note": note[:150],
     }
     return notify_roles(ticket, roles=[role], kind=Notification.Kind.ESCALATION, message=message)
+
+
+def notify_delivery_given_up(ticket: Ticket, *, message: str) -> list[Notification]:
+    """A message to the customer (notice, mail reply) was given up after its last attempt:
+    the ticket's supervisors hear of it, as of an SLA breach, so that someone calls instead."""
+    return notify_roles(
+        ticket, roles=["supervisor"], kind=Notification.Kind.NOTICE_FAILED, message=message
+    )

@@ -10,14 +10,17 @@ class MailConfig(AppConfig):
     verbose_name = _("邮件")
 
     def ready(self) -> None:
+        from kefu.core.sweeps import register_sweeper
         from kefu.desk.panels import DetailPanel, register_detail_panel
         from kefu.desk.signals import comment_added
         from kefu.mail.selectors import ticket_mail_panel
-        from kefu.mail.services import on_comment_added
+        from kefu.mail.services import on_comment_added, outbound_sweep
         from kefu.web.nav import NavItem, register
 
         # An agent's public reply goes to the customer by email (after commit).
         comment_added.connect(on_comment_added, dispatch_uid="mail-outbound")
+        # Replies a dead worker left "sending", or whose task was lost: kefu sweep_notices.
+        register_sweeper("mail.outbound", outbound_sweep)
         register_detail_panel(
             DetailPanel("mail", "mail/partials/_ticket_mail.html", ticket_mail_panel, order=50)
         )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from imap_tools import MailBox, MailBoxUnencrypted, MailMessage
 
 from kefu.mail.models import InboundMail, MailboxState
-from kefu.mail.services import Source, inbound_process, outbound_requeue_stale
+from kefu.mail.services import Source, inbound_process
 
 logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
@@ -76,10 +76,9 @@ def _claim(account: str) -> MailboxState | None:
 def mail_fetch() -> dict[str, int]:
     """One fetch: new messages (at most MAIL_FETCH_BATCH), then the failed ones still worth a
     retry. Returns counts; does nothing when fetching is off (no KEFU_MAIL_IMAP_HOST)."""
-    counts = {"fetched": 0, "processed": 0, "failed": 0, "retried": 0, "requeued": 0}
+    counts = {"fetched": 0, "processed": 0, "failed": 0, "retried": 0}
     if not fetch_enabled():
         return counts
-    counts["requeued"] = outbound_requeue_stale()
     account = account_name()
     state = _claim(account)
     if state is None:

@@ -8,7 +8,9 @@ fetch, up to ``MAIL_MAX_ATTEMPTS`` times, and never stops the batch.
 Outbound (``outbound_queue`` on the desk's ``comment_added`` signal, ``outbound_send`` in a Huey
 task): a public reply by an agent on a ticket with an email thread becomes one OutboundMail row
 in the reply's transaction, sent after commit; the row is claimed before sending, so a retried
-or duplicated task sends it once.
+or duplicated task sends it once. ``outbound_sweep`` (``kefu sweep_notices``, every minute)
+queues again what a dead worker or a lost task left behind, or gives it up after the last
+attempt (the supervisors hear of it through the bell).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
+from functools import partial
 from typing import Any
 
 from django.apps import apps
@@ -33,6 +36,7 @@ from kefu.audit.models import AuditEvent
 from kefu.audit.services import audit_record
 from kefu.customers.models import Contact
 from kefu.desk.models import Ticket, TicketAttachment, TicketComment
+from kefu.desk.notify import notify_delivery_given_up
 from kefu.desk.services import (
     TicketInput,
     attachment_limits,
@@ -67,7 +71,7 @@ _QUOTE_START = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 BODY_LIMIT = 10000
-STALE_SENDING = timedelta(minutes=10)
+LOST_PENDING = timedelta(minutes=15)  # a pending row this old has lost its task
 
 
 class OutboundFailed(Exception):
@@ -501,14 +505,29 @@ def _email_for(outbound: OutboundMail) -> EmailMessage:
     return message
 
 
+def _stale_sending() -> timedelta:
+    """A row still "sending" this long after its claim lost its worker (KEFU_NOTICE_STALE_MINUTES,
+    shared with the customer notices)."""
+    return timedelta(minutes=int(settings.NOTICE_STALE_MINUTES))
+
+
+def _give_up(outbound: OutboundMail, error: str) -> None:
+    notify_delivery_given_up(
+        outbound.ticket,
+        message=_("工单 %(number)s 的邮件回复多次发送失败，已放弃：%(error)s")
+        % {"number": outbound.ticket.number, "error": error[:120]},
+    )
+
+
 def outbound_send(outbound_id: int) -> str:
     """One attempt at sending. The row is claimed first (PENDING → SENDING with a conditional
     UPDATE), so two tasks for the same reply never both send it; a row stuck in SENDING (the
-    worker died) may be claimed again after STALE_SENDING. Raises OutboundFailed (Huey
-    retries) while attempts remain; after the last one the row stays FAILED."""
+    worker died) may be claimed again after KEFU_NOTICE_STALE_MINUTES. Raises OutboundFailed
+    (Huey retries) while attempts remain; after the last one the row stays FAILED and the
+    ticket's supervisors are told."""
     now = timezone.now()
     claimable = Q(status=OutboundMail.Status.PENDING) | Q(
-        status=OutboundMail.Status.SENDING, claimed_at__lt=now - STALE_SENDING
+        status=OutboundMail.Status.SENDING, claimed_at__lt=now - _stale_sending()
     )
     claimed = (
         OutboundMail.objects.filter(claimable, pk=outbound_id)
@@ -523,6 +542,11 @@ def outbound_send(outbound_id: int) -> str:
     outbound = OutboundMail.objects.select_related("comment", "ticket").get(pk=outbound_id)
     if not claimed:
         return str(outbound.status)
+    # Only while this claim stands: once a sweep has judged it dead and queued the row again,
+    # the row is the new sender's and this slow one must not overwrite its outcome.
+    mine = OutboundMail.objects.filter(
+        pk=outbound_id, status=OutboundMail.Status.SENDING, claimed_at=now
+    )
     try:
         message = _email_for(outbound)
         message.connection = get_connection(fail_silently=False)
@@ -530,15 +554,18 @@ def outbound_send(outbound_id: int) -> str:
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         final = outbound.attempts >= _max_attempts_out()
-        OutboundMail.objects.filter(pk=outbound_id).update(
-            status=OutboundMail.Status.FAILED if final else OutboundMail.Status.PENDING,
-            error=error,
-            updated_at=timezone.now(),
-        )
+        with transaction.atomic():
+            marked = mine.update(
+                status=OutboundMail.Status.FAILED if final else OutboundMail.Status.PENDING,
+                error=error,
+                updated_at=timezone.now(),
+            )
+            if marked and final:
+                _give_up(outbound, error)
         if final:
             return str(OutboundMail.Status.FAILED)
         raise OutboundFailed(error) from exc
-    OutboundMail.objects.filter(pk=outbound_id).update(
+    mine.update(
         status=OutboundMail.Status.SENT, sent_at=timezone.now(), error="", updated_at=timezone.now()
     )
     return str(OutboundMail.Status.SENT)
@@ -548,19 +575,45 @@ def _max_attempts_out() -> int:
     return int(settings.MAIL_SEND_ATTEMPTS)
 
 
-def outbound_requeue_stale() -> int:
-    """Rows whose task was lost (the queue was down at commit, the worker died mid-send): sent
-    again by the periodic fetch. The claim in outbound_send keeps this from doubling a send."""
+def outbound_sweep(now: datetime | None = None) -> dict[str, int]:
+    """Replies a dead worker left "sending" past KEFU_NOTICE_STALE_MINUTES, and replies left
+    "pending" LOST_PENDING after their last change (the queue was down at commit, the task was
+    lost): queued again, or, with no attempt left, given up (FAILED with the reason, bell).
+
+    Each change is a conditional UPDATE on the status and the ``claimed_at``/``updated_at`` this
+    sweep read: of two sweeps at once only one acts on a row and queues it, and the claim in
+    outbound_send keeps a queued row from being sent twice."""
     from kefu.mail.tasks import outbound_send_task
 
-    now = timezone.now()
-    stale = OutboundMail.objects.filter(
-        Q(status=OutboundMail.Status.PENDING, updated_at__lt=now - timedelta(minutes=15))
-        | Q(status=OutboundMail.Status.SENDING, claimed_at__lt=now - STALE_SENDING),
-        attempts__lt=_max_attempts_out(),
-    ).values_list("pk", flat=True)[:100]
-    count = 0
-    for pk in stale:
-        outbound_send_task(pk)
-        count += 1
-    return count
+    now = now or timezone.now()
+    counts = {"requeued": 0, "given_up": 0}
+    stuck = OutboundMail.objects.filter(
+        Q(status=OutboundMail.Status.SENDING)
+        & (
+            Q(claimed_at__lt=now - _stale_sending())
+            | Q(claimed_at__isnull=True, updated_at__lt=now - _stale_sending())
+        )
+        | Q(status=OutboundMail.Status.PENDING, updated_at__lt=now - LOST_PENDING)
+    ).select_related("ticket")[:200]
+    for outbound in stuck:
+        this_one = OutboundMail.objects.filter(
+            pk=outbound.pk, status=outbound.status, updated_at=outbound.updated_at
+        )
+        if outbound.status == OutboundMail.Status.SENDING:
+            this_one = this_one.filter(claimed_at=outbound.claimed_at)
+        with transaction.atomic():
+            if outbound.attempts >= _max_attempts_out():
+                error = _("发送中断（处理进程未完成），且已达最多 %(max)s 次尝试，已放弃。") % {
+                    "max": _max_attempts_out()
+                }
+                if this_one.update(status=OutboundMail.Status.FAILED, error=error, updated_at=now):
+                    _give_up(outbound, error)
+                    counts["given_up"] += 1
+                continue
+            error = outbound.error
+            if outbound.status == OutboundMail.Status.SENDING:
+                error = _("发送中断（处理进程未完成），已重新排队。")
+            if this_one.update(status=OutboundMail.Status.PENDING, error=error, updated_at=now):
+                transaction.on_commit(partial(outbound_send_task, outbound.pk), robust=True)
+                counts["requeued"] += 1
+    return counts

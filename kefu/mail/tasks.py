@@ -11,8 +11,8 @@ SEND_RETRIES = 7  # with retry_delay 30 s and backoff ×2: about an hour in all
 
 @db_periodic_task(MAIL_FETCH)  # type: ignore[untyped-decorator]
 def mail_fetch_task() -> dict[str, int]:
-    """Every minute: new mail from the IMAP mailbox, failed messages retried, lost sends
-    re-queued (does nothing without KEFU_MAIL_IMAP_HOST)."""
+    """Every minute: new mail from the IMAP mailbox, failed messages retried (does nothing
+    without KEFU_MAIL_IMAP_HOST). Lost replies are the sweeper's (kefu sweep_notices)."""
     from kefu.mail.fetch import mail_fetch
 
     return mail_fetch()

@@ -17,6 +17,7 @@ class CustomerNoticeAdmin(admin.ModelAdmin[CustomerNotice]):
     list_display = (
         "ticket",
         "kind",
+        "round",
         "channel",
         "masked_recipient",
         "status",

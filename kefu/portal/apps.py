@@ -12,8 +12,10 @@ class PortalConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from kefu.core.sweeps import register_sweeper
         from kefu.desk import signals
         from kefu.desk.panels import DetailPanel, register_detail_panel
+        from kefu.portal.notices import notices_sweep
         from kefu.portal.receivers import (
             on_customer_saved,
             on_ticket_created,
@@ -38,3 +40,5 @@ class PortalConfig(AppConfig):
                 order=60,
             )
         )
+        # Notices a dead worker left "sending": queued again by kefu sweep_notices.
+        register_sweeper("portal.notices", notices_sweep)

@@ -96,8 +96,10 @@ class TicketAccess(models.Model):
 
 class CustomerNotice(TimeStampedModel):
     """One message to the customer about one ticket: registered or resolved, by SMS or email.
-    Unique per (ticket, kind, channel), so a retried task or a repeated signal never sends a
-    second one; the status and the last error say what happened."""
+    Unique per (ticket, kind, round, channel), so a retried task or a repeated signal never
+    sends a second one; ``round`` is the ticket's reopen count when the notice was due (0 for
+    "registered" and the first "resolved"; a ticket reopened and resolved again is announced
+    again, once per round). The status and the last error say what happened."""
 
     class Kind(models.TextChoices):
         REGISTERED = "registered", _("受理通知")
@@ -117,6 +119,7 @@ class CustomerNotice(TimeStampedModel):
         "desk.Ticket", verbose_name=_("工单"), on_delete=models.CASCADE, related_name="notices"
     )
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    round = models.PositiveSmallIntegerField(_("轮次"), default=0)
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
     recipient = models.CharField(_("接收人"), max_length=254)
     subject = models.CharField(_("标题"), max_length=200, blank=True)
@@ -128,6 +131,9 @@ class CustomerNotice(TimeStampedModel):
     )
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     error = models.CharField(_("错误"), max_length=300, blank=True)
+    # When the current (or last) sender claimed the row: a row still "sending" long after it
+    # lost its worker, and the sweeper's conditional UPDATE keys on it (kefu.portal.notices).
+    claimed_at = models.DateTimeField(_("领取时间"), null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
     class Meta:
@@ -136,12 +142,21 @@ class CustomerNotice(TimeStampedModel):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["ticket", "kind", "channel"], name="portal_one_notice_per_kind_channel"
+                fields=["ticket", "kind", "round", "channel"],
+                name="portal_one_notice_per_kind_round_channel",
+            )
+        ]
+        indexes = [
+            # the sweeper's scan: the few rows still sending or pending
+            models.Index(
+                fields=["status", "claimed_at"],
+                name="portal_notice_unsent",
+                condition=Q(status__in=["pending", "sending"]),
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.ticket_id} {self.kind} {self.channel}"
+        return f"{self.ticket_id} {self.kind} {self.round} {self.channel}"
 
     @property
     def recipient_masked(self) -> str:

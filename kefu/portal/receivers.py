@@ -45,14 +45,22 @@ def _after_create(ticket_id: int, token: str) -> None:
 def on_ticket_transitioned(
     sender: Any, ticket: Ticket, source: str, to: str, **kwargs: Any
 ) -> None:
-    """The status entered the lifecycle's resolved set: tell the customer (once per ticket:
-    a reopened and re-resolved ticket is not announced again)."""
+    """The status entered the lifecycle's resolved set: tell the customer, once per round. The
+    round is the ticket's reopen count, so a reopened ticket resolved again is announced again
+    (its notice says so), while the same transition's signal or task run twice finds the same
+    (ticket, kind, round) rows and sends nothing more."""
     from kefu.portal.tasks import notices_send_task
 
     resolved = machine_for(ticket.type).resolved
     if to in resolved and source not in resolved and not _stale(ticket.resolved_at):
         transaction.on_commit(
-            partial(notices_send_task, ticket.pk, CustomerNotice.Kind.RESOLVED.value, ""),
+            partial(
+                notices_send_task,
+                ticket.pk,
+                CustomerNotice.Kind.RESOLVED.value,
+                "",
+                ticket.reopen_count,
+            ),
             robust=True,
         )
 

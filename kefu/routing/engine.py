@@ -11,9 +11,11 @@ answer on its ticket. Its only writes are the round-robin cursor and the chosen 
    team serves everything of its customer).
 2. Otherwise the first active rule (by ``order``, then id) whose non-blank fields all match:
    ticket type, product (case-insensitive), region prefix, tier.
-3. Candidates are the agents whose presence is ONLINE (busy, break and offline never get work),
-   active users, members of the rule's team (when it names one) having the rule's skill at the
-   rule's minimum level or above (when it names one).
+3. Candidates are the agents whose presence is ONLINE (busy, break and offline never get work)
+   and who were seen within KEFU_PRESENCE_TIMEOUT_MINUTES (a closed browser gets no work even
+   before ``presence_expire`` takes it offline), active users, members of the rule's team
+   (when it names one) having the rule's skill at the rule's minimum level or above (when it
+   names one).
 4. Round robin: the next candidate by user id after the one who got the previous item of this
    rule, wrapping round. The cursor row is locked (an UPDATE first) before it is read, so two
    concurrent routes queue on it and never pick the same agent twice in a row while two are
@@ -33,9 +35,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -148,8 +151,11 @@ class _Agent:
 def _online_agents(
     *, team_id: int | None, skill_id: int | None, min_level: int = 1
 ) -> list[_Agent]:
+    # Seen lately too: an agent who closed the browser is not given work in the minutes
+    # before presence_expire takes them offline (same query, one more condition).
+    seen_since = timezone.now() - timedelta(minutes=int(settings.PRESENCE_TIMEOUT_MINUTES))
     presences = AgentPresence.objects.filter(
-        status=AgentPresence.Status.ONLINE, user__is_active=True
+        status=AgentPresence.Status.ONLINE, user__is_active=True, last_seen_at__gte=seen_since
     )
     if team_id is not None:
         presences = presences.filter(user__memberships__team_id=team_id)

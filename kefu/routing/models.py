@@ -30,7 +30,8 @@ class TicketType(models.TextChoices):
 
 
 class AgentPresence(TimeStampedModel):
-    """The agent's current status; its history is in PresenceLog. Only ONLINE agents get work."""
+    """The agent's current status; its history is in PresenceLog. Only ONLINE agents seen
+    lately (``last_seen_at``) get work."""
 
     class Status(models.TextChoices):
         ONLINE = "online", _("在线")
@@ -51,6 +52,10 @@ class AgentPresence(TimeStampedModel):
     note = models.CharField(_("说明"), max_length=100, blank=True)
     # When routing last gave this agent work: "longest idle" breaks least-loaded ties.
     last_routed_at = models.DateTimeField(_("最近分配时间"), null=True, blank=True)
+    # When the agent's browser was last heard from (the top bar's heartbeat, written at most
+    # once per KEFU_PRESENCE_HEARTBEAT_SECONDS): an online or busy agent not seen for
+    # KEFU_PRESENCE_TIMEOUT_MINUTES is taken offline, and routing skips them before that.
+    last_seen_at = models.DateTimeField(_("最近在线时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("坐席状态")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,18 +69,88 @@ def presence_set(*, actor: User, status: str, note: str = "") -> AgentPresence:
         [AgentPresence(user=actor, status=Status.OFFLINE, since=now)], ignore_conflicts=True
     )
     presence = AgentPresence.objects.select_for_update().get(user=actor)
+    presence.last_seen_at = now  # whoever sets a status is here
     if (
         presence.status == status
         and PresenceLog.objects.filter(user=actor, ended_at__isnull=True).exists()
     ):
         presence.note = note
-        presence.save(update_fields=["note", "updated_at"])
+        presence.save(update_fields=["note", "last_seen_at", "updated_at"])
         return presence
     PresenceLog.objects.filter(user=actor, ended_at__isnull=True).update(ended_at=now)
     PresenceLog.objects.create(user=actor, status=status, started_at=now, note=note)
     presence.status, presence.since, presence.note = status, now, note
-    presence.save(update_fields=["status", "since", "note", "updated_at"])
+    presence.save(update_fields=["status", "since", "note", "last_seen_at", "updated_at"])
     return presence
+
+
+def presence_timeout() -> timedelta:
+    return timedelta(minutes=int(settings.PRESENCE_TIMEOUT_MINUTES))
+
+
+def _heartbeat_key(user_id: int) -> str:
+    return f"kefu:routing:seen:{user_id}"
+
+
+def presence_heartbeat(*, user: User, now: datetime | None = None) -> bool:
+    """The agent's browser is still there: record ``last_seen_at``, at most once per
+    KEFU_PRESENCE_HEARTBEAT_SECONDS. True when a row was written.
+
+    1. ``cache.add`` lets one heartbeat per interval through without touching the database
+       (exact with Redis; without it, once per interval per web process).
+    2. The UPDATE is conditional too: only a working agent (not offline: an agent taken
+       offline stays offline until they choose otherwise), and only when the stored moment is
+       older than the interval, so that processes with their own caches do not all write.
+    It writes neither ``updated_at`` nor a PresenceLog: being seen is not a change of status.
+    """
+    interval = int(settings.PRESENCE_HEARTBEAT_SECONDS)
+    if not cache.add(_heartbeat_key(user.pk), 1, timeout=interval):
+        return False
+    now = now or timezone.now()
+    return bool(
+        AgentPresence.objects.filter(
+            user_id=user.pk, last_seen_at__lt=now - timedelta(seconds=interval)
+        )
+        .exclude(status=Status.OFFLINE)
+        .update(last_seen_at=now)
+    )
+
+
+def presence_expire(now: datetime | None = None) -> int:
+    """Online and busy agents not seen for KEFU_PRESENCE_TIMEOUT_MINUTES go offline (the browser
+    was closed without logging out); how many.
+
+    Each agent in a transaction of their own, under the row lock ``presence_set`` takes, and
+    only if still online or busy and still unseen: a heartbeat or a status chosen meanwhile
+    wins. The open period ends and the offline one starts when the agent was last seen, so
+    occupancy counts no ghost time; the log says "超时自动下线" (the system did it, not them).
+    Break is left alone: nobody routes work to a break."""
+    now = now or timezone.now()
+    cutoff = now - presence_timeout()
+    working = [Status.ONLINE, Status.BUSY]
+    stale = AgentPresence.objects.filter(status__in=working, last_seen_at__lt=cutoff)
+    expired = 0
+    for user_id in stale.values_list("user_id", flat=True)[:500]:
+        with transaction.atomic():
+            presence = (
+                AgentPresence.objects.select_for_update()
+                .filter(user_id=user_id, status__in=working, last_seen_at__lt=cutoff)
+                .first()
+            )
+            if presence is None:
+                continue
+            # (never before the period began: a status chosen counts as being seen)
+            gone_at = max(presence.last_seen_at, presence.since)
+            PresenceLog.objects.filter(user_id=user_id, ended_at__isnull=True).update(
+                ended_at=gone_at
+            )
+            PresenceLog.objects.create(
+                user_id=user_id, status=Status.OFFLINE, started_at=gone_at, note=_("超时自动下线")
+            )
+            presence.status, presence.since, presence.note = Status.OFFLINE, gone_at, ""
+            presence.save(update_fields=["status", "since", "note", "updated_at"])
+            expired += 1
+    return expired
 
 
 def presence_sign_off(*, user: User) -> None:

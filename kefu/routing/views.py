@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -25,6 +26,7 @@ from kefu.routing.selectors import (
 from kefu.routing.services import (
     agent_skill_remove,
     agent_skill_set,
+    presence_heartbeat,
     presence_of,
     presence_set,
     routing_rule_create,
@@ -49,11 +51,31 @@ def can_view_board(user: User) -> bool:
     return user.has_perm("routing.view_routing_board")
 
 
+# htmx stops polling on this status (a logged-out or offline browser has nothing to report)
+STOP_POLLING = 286
+
+
 def presence_widget(user: User) -> dict[str, object] | None:
-    """The top bar's presence switch, for those who take work."""
+    """The top bar's presence switch, for those who take work; while the agent is not offline
+    it carries the heartbeat poll (every KEFU_PRESENCE_HEARTBEAT_SECONDS)."""
     if not user.has_perm("routing.set_own_presence"):
         return None
-    return {"presence": presence_of(user), "statuses": AgentPresence.Status.choices}
+    presence = presence_of(user)
+    return {
+        "presence": presence,
+        "statuses": AgentPresence.Status.choices,
+        "heartbeat_seconds": settings.PRESENCE_HEARTBEAT_SECONDS,
+    }
+
+
+def heartbeat_view(request: HttpRequest) -> HttpResponse:
+    """Polled by the top bar of a working agent: 204, and ``last_seen_at`` written at most once
+    per interval (presence_heartbeat). Logged out: 286, the poll stops."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return HttpResponse(status=STOP_POLLING)
+    presence_heartbeat(user=user)
+    return HttpResponse(status=204)
 
 
 @login_required

@@ -18,6 +18,7 @@ from kefu.org.models import User
 from kefu.portal import sms
 from kefu.portal.models import CustomerNotice
 from kefu.portal.notices import NoticeFailed, notices_send
+from kefu.portal.receivers import on_ticket_transitioned
 from kefu.portal.services import TOKEN_ATTRIBUTE, token_hash
 
 pytestmark = pytest.mark.django_db
@@ -76,11 +77,12 @@ def test_retrying_the_task_does_not_send_again(open_phone_ticket: Callable[[], T
     assert CustomerNotice.objects.count() == 2
 
 
-def test_resolved_notice_goes_once_even_if_reopened_and_resolved_again(
+def test_resolved_notice_goes_again_after_a_reopen_and_says_so(
     open_phone_ticket: Callable[[], Ticket], agent: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     ticket = open_phone_ticket()
     sms.outbox.clear()
+    mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         ticket = ticket_transition(actor=agent, ticket=ticket, to="in_progress")
     assert sms.outbox == []  # not resolved yet
@@ -88,14 +90,52 @@ def test_resolved_notice_goes_once_even_if_reopened_and_resolved_again(
         ticket = ticket_transition(actor=agent, ticket=ticket, to="resolved", note="已改")
     (message,) = sms.outbox
     assert "已处理完毕" in message.text
+    assert "再次" not in message.text
     assert ticket.number in message.text
     assert CustomerNotice.objects.get(kind="resolved", channel="sms").status == "sent"
+    # when the customer reopens it and it is resolved again
     with django_capture_on_commit_callbacks(execute=True):
         ticket = ticket_transition(actor=agent, ticket=ticket, to="reopened", note="还不对")
         ticket = ticket_transition(actor=agent, ticket=ticket, to="in_progress")
         ticket_transition(actor=agent, ticket=ticket, to="resolved", note="再改")
-    assert len(sms.outbox) == 1
-    assert CustomerNotice.objects.filter(kind="resolved").count() == 2  # sms + email
+    # then a second notice per channel, saying it is resolved again
+    assert len(sms.outbox) == 2
+    assert "已再次解决" in sms.outbox[1].text
+    assert ticket.number in sms.outbox[1].text
+    assert [m.subject for m in mail.outbox] == [
+        f"[{ticket.number}] 您的工单已解决",
+        f"[{ticket.number}] 您的工单已再次解决",
+    ]
+    rows = CustomerNotice.objects.filter(kind="resolved").order_by("round", "channel")
+    assert [(n.round, n.channel, n.status) for n in rows] == [
+        (0, "email", "sent"),
+        (0, "sms", "sent"),
+        (1, "email", "sent"),
+        (1, "sms", "sent"),
+    ]
+
+
+def test_a_replayed_resolve_sends_nothing_more(
+    open_phone_ticket: Callable[[], Ticket], agent: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given a ticket resolved once, its notice sent
+    ticket = open_phone_ticket()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = ticket_transition(actor=agent, ticket=ticket, to="in_progress")
+        ticket = ticket_transition(actor=agent, ticket=ticket, to="resolved", note="已改")
+    sms.outbox.clear()
+    mail.outbox.clear()
+    # when the transition's signal is delivered again and its task runs again
+    with django_capture_on_commit_callbacks(execute=True):
+        on_ticket_transitioned(Ticket, ticket=ticket, source="in_progress", to="resolved")
+    assert notices_send(ticket_id=ticket.pk, kind="resolved", round=0) == {
+        "sms": "sent",
+        "email": "sent",
+    }
+    # then nothing more is sent
+    assert sms.outbox == []
+    assert mail.outbox == []
+    assert CustomerNotice.objects.filter(kind="resolved").count() == 2
 
 
 def test_web_submitter_is_notified_at_their_own_address(
