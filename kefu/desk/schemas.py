@@ -56,6 +56,15 @@ class CommentIn(InputSchema):
     public: StrictBool = Field(False, description="true = 回复客户（客户可见），false = 内部备注")
 
 
+class CommentFormIn(Schema):
+    """The text fields of a multipart upload (POST /tickets/{id}/attachments)."""
+
+    body: Text(10000, 1) = Field(description="说明（必填）")  # type: ignore[valid-type]
+    public: bool = Field(
+        False, description="true / 1 = 回复客户（客户可见），false / 0 = 内部备注（默认）"
+    )
+
+
 class TransitionIn(InputSchema):
     to: Text(24, 1) = Field(description="目标状态")  # type: ignore[valid-type]
     note: Text(2000) = Field("", description="说明（部分操作必填，如取消、转派、驳回）")  # type: ignore[valid-type]
