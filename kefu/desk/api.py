@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from ninja import File, Form, Query, Router, Status, UploadedFile
 
@@ -16,6 +17,7 @@ from kefu.api.output import local_time, ref
 from kefu.api.schemas import ERRORS, MAX_ID, ErrorOut, Id
 from kefu.core.exceptions import ApplicationError
 from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
+from kefu.desk.listing import list_facet, page_row_facts
 from kefu.desk.models import Ticket
 from kefu.desk.schemas import (
     CommentFormIn,
@@ -94,7 +96,9 @@ LIST_COLUMNS = (
 _TYPE_LABELS = dict(Ticket.Type.choices)
 
 
-def ticket_out(ticket: Ticket) -> dict[str, Any]:
+def ticket_out(ticket: Ticket, facts: dict[str, int] | None = None) -> dict[str, Any]:
+    """``facts``: the row's facts from the list facets (kefu.desk.listing), e.g. the work order
+    counts; absent ones are 0."""
     return {
         "id": ticket.pk,
         "number": ticket.number,
@@ -127,11 +131,12 @@ def ticket_out(ticket: Ticket) -> dict[str, Any]:
         "parent_id": ticket.parent_id,
         "created_at": local_time(ticket.created_at),
         "updated_at": local_time(ticket.updated_at),
+        **(facts or {}),
     }
 
 
 def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
-    answer = ticket_out(ticket)
+    answer = ticket_out(ticket, page_row_facts([ticket.pk], timezone.now())[ticket.pk])
     comments = []
     for comment in ticket.comments.select_related("author").prefetch_related("attachments"):
         comments.append(
@@ -216,6 +221,14 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
             status=400,
             fields={"age": [gettext("开单时长只能是：%s。") % "、".join(AGE_KEYS)]},
         )
+    workorder = list_facet("workorder")
+    if filters.workorder and (workorder is None or filters.workorder not in workorder.values()):
+        allowed = workorder.values() if workorder is not None else ()
+        raise ApplicationError(
+            gettext("提交的内容有误，请检查标出的字段。"),
+            status=400,
+            fields={"workorder": [gettext("派工单筛选只能是：%s。") % "、".join(allowed)]},
+        )
     team_ids = [part.strip() for part in filters.teams.split(",") if part.strip()]
     if not all(part.isdigit() and 0 < int(part) <= MAX_ID for part in team_ids):
         raise ApplicationError(
@@ -241,6 +254,7 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
             resolved_to=filters.resolved_to,
             age=filters.age,
             unresolved=filters.unresolved,
+            facets=(("workorder", filters.workorder),) if filters.workorder else (),
         ),
     )
     # The page's ids first, then its rows with their customer, assignee and team: when the
@@ -266,7 +280,9 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
         count = len(page)
     else:
         count = capped_count(tickets, list_count_cap(filters.q))
-    return {"items": [ticket_out(ticket) for ticket in page], "count": count}
+    # the page's work order counts (and any other facet's facts): one query for the 25 ids
+    facts = page_row_facts(page_ids, timezone.now())
+    return {"items": [ticket_out(ticket, facts.get(ticket.pk)) for ticket in page], "count": count}
 
 
 @router.post(
