@@ -5,9 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from ninja import NinjaAPI
@@ -32,12 +39,20 @@ def error_response(
     )
 
 
+_SOURCES = ("body", "query", "path", "form", "file", "header", "cookie")
+_WRAPPERS = ("payload", "filters", "form")
+
+
 def _field_name(loc: list[Any]) -> str:
-    # ("body", "payload", "name") → "name"; ("query", "page") → "page"; lists keep their index
-    parts = [
-        str(part) for part in loc if part not in ("body", "query", "path", "payload", "filters")
-    ]
-    return ".".join(parts) or "__all__"
+    # ("body", "payload", "name") → "name"; ("query", "page") → "page"; ("file", "files") →
+    # "files"; ("form", "body") → "body" (a field may be named like a source); lists keep
+    # their index
+    parts = list(loc)
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    if parts and parts[0] in _WRAPPERS:
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts) or "__all__"
 
 
 # pydantic's messages are English; every error type a request can produce gets a Chinese one
@@ -120,6 +135,30 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(PermissionDenied)
     def on_403(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return error_response(403, "forbidden", _("您没有执行此操作的权限。"))
+
+    # A multipart upload (ticket attachments) that Django cannot read: a missing boundary, a
+    # cut-off body, more files or fields than DATA_UPLOAD_MAX_NUMBER_FILES / _FIELDS allow.
+    @api.exception_handler(MultiPartParserError)
+    def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return error_response(
+            400, "malformed", _("请求内容无法解析，请发送有效的 multipart/form-data。")
+        )
+
+    @api.exception_handler(TooManyFilesSent)
+    def on_too_many_files(request: HttpRequest, exc: TooManyFilesSent) -> HttpResponse:
+        return error_response(
+            400,
+            "too_many_files",
+            _("一次最多上传 %(n)d 个文件。") % {"n": settings.DATA_UPLOAD_MAX_NUMBER_FILES},
+        )
+
+    @api.exception_handler(TooManyFieldsSent)
+    def on_too_many_fields(request: HttpRequest, exc: TooManyFieldsSent) -> HttpResponse:
+        return error_response(400, "malformed", _("提交的字段过多。"))
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error_response(400, "malformed", _("请求内容过大。"))
 
     @api.exception_handler(DjangoValidationError)
     def on_model_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:

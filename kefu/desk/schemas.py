@@ -56,6 +56,15 @@ class CommentIn(InputSchema):
     public: StrictBool = Field(False, description="true = 回复客户（客户可见），false = 内部备注")
 
 
+class CommentFormIn(Schema):
+    """The text fields of a multipart upload (POST /tickets/{id}/attachments)."""
+
+    body: Text(10000, 1) = Field(description="说明（必填）")  # type: ignore[valid-type]
+    public: bool = Field(
+        False, description="true / 1 = 回复客户（客户可见），false / 0 = 内部备注（默认）"
+    )
+
+
 class TransitionIn(InputSchema):
     to: Text(24, 1) = Field(description="目标状态")  # type: ignore[valid-type]
     note: Text(2000) = Field("", description="说明（部分操作必填，如取消、转派、驳回）")  # type: ignore[valid-type]
@@ -116,6 +125,12 @@ class TicketListQuery(PageQuery):
         "", description="开单时长：lt1d 1天内、1to3d、3to7d、7to30d、gt30d 30天以上"
     )
     unresolved: bool = Field(False, description="true = 不含已解决待关闭的（积压口径）")
+    workorder: Text(16) = Field(  # type: ignore[valid-type]
+        "",
+        description=(
+            "派工单：overdue 有已逾期未完成的派工单、open 有未完成（已派单或已接单）的派工单"
+        ),
+    )
 
 
 class Ref(Schema):
@@ -155,6 +170,8 @@ class TicketOut(Schema):
     parent_id: int | None
     created_at: datetime
     updated_at: datetime
+    workorders_open: int = Field(0, description="未完成的派工单数（已派单、已接单）")
+    workorders_overdue: int = Field(0, description="其中已过完成时限的")
 
 
 class AttachmentOut(Schema):

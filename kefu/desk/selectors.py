@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from kefu.core.phones import InvalidPhone, normalize_mobile
 from kefu.customers.models import Customer
 from kefu.desk.access import tickets_for_user
+from kefu.desk.listing import facets_condition
 from kefu.desk.models import Ticket, TicketSearchGram
 from kefu.desk.services import subject_grams
 from kefu.desk.workflow import OPEN_STATUSES
@@ -87,7 +88,9 @@ class TicketFilters:
     """The list's filters; empty means "any". Dates are business days (Asia/Shanghai), both
     ends inclusive; ``age`` is one of AGE_KEYS (open tickets by time since creation, as the
     dashboard's ageing chart); ``teams`` is any of several teams; ``unresolved`` leaves out
-    the resolved tickets still waiting to be closed (the backlog of the KPI layer)."""
+    the resolved tickets still waiting to be closed (the backlog of the KPI layer); ``facets``
+    are (name, value) pairs of the filters other apps add (kefu.desk.listing, e.g.
+    ("workorder", "overdue"))."""
 
     queue: str = ""
     status: str = ""
@@ -106,6 +109,7 @@ class TicketFilters:
     resolved_to: date | None = None
     age: str = ""
     unresolved: bool = False
+    facets: tuple[tuple[str, str], ...] = ()
 
 
 def ticket_search_filter(q: str) -> Q | None:
@@ -227,6 +231,10 @@ def ticket_list(*, user: User, filters: TicketFilters | None = None) -> QuerySet
         tickets = tickets.filter(resolved_at__isnull=True)
     if filters.age in AGE_KEYS:
         tickets = tickets.filter(age_filter(filters.age, timezone.now()))
+    if filters.facets:
+        facets = facets_condition(filters.facets, timezone.now())
+        if facets is not None:
+            tickets = tickets.filter(facets)
     search = ticket_search_filter(filters.q)
     if search is not None:
         tickets = tickets.filter(search)

@@ -8,16 +8,21 @@ its first transition and the audit event. Webhooks go out after commit.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,6 +62,7 @@ from kefu.orders.models import Order
 from kefu.org.models import Department, Team, User
 from kefu.routing.engine import RouteDecision, route
 
+logger = logging.getLogger(__name__)
 MAX_ID = 2**63 - 1
 MAX_AMOUNT = Decimal("999999999999.99")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -886,58 +892,108 @@ def _check_file(upload: UploadedFile) -> str:
     return name
 
 
-@transaction.atomic
+@contextmanager
+def attachment_files_guard() -> Iterator[list[FieldFile]]:
+    """The files a write stores, deleted again when the write fails.
+
+    Storage is not transactional: a comment whose transaction rolls back (a refused second
+    file, a database error, a failed COMMIT) would leave its first files behind. Enter the
+    guard outside the transaction, ``with attachment_files_guard() as stored,
+    transaction.atomic():``, so that the COMMIT is inside it too; ``_attachment_save`` appends
+    each file it stores. A caller that runs the write inside a larger transaction of its own
+    and rolls that back later must clean up itself (nobody does today)."""
+    stored: list[FieldFile] = []
+    try:
+        yield stored
+    except BaseException:
+        for stored_file in stored:
+            try:
+                stored_file.storage.delete(stored_file.name or "")
+            except Exception:  # the original error matters more than a file left over
+                logger.exception("could not delete the attachment %s", stored_file.name)
+        raise
+
+
+def _attachment_save(
+    *,
+    ticket: Ticket,
+    comment: TicketComment,
+    name: str,
+    content_type: str,
+    size: int,
+    content: File[Any],
+    uploaded_by: User | None,
+    now: datetime,
+    stored: list[FieldFile],
+) -> TicketAttachment:
+    attachment = TicketAttachment(
+        ticket=ticket,
+        comment=comment,
+        filename=name,
+        content_type=(content_type or "application/octet-stream")[:100],
+        size=size,
+        uploaded_by=uploaded_by,
+        created_at=now,
+    )
+    attachment.file.save(name, content, save=False)
+    stored.append(attachment.file)
+    attachment.save()
+    return attachment
+
+
 def comment_add(
     *,
     actor: User,
     ticket: Ticket,
     body: str,
     public: bool,
-    files: list[UploadedFile] | None = None,
+    files: Sequence[UploadedFile] | None = None,
     now: datetime | None = None,
 ) -> TicketComment:
     """An internal note or a public reply (the first public reply stops the response clock),
-    with attachments checked for type and size and stored through Django's storage API."""
-    if not actor.has_perm("desk.change_ticket"):
-        raise Forbidden(_("您没有处理工单的权限。"))
-    now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
-    body = _text(body, "body", 10000, errors, required=True)
-    if errors:
-        raise _invalid(errors)
-    names = [_check_file(upload) for upload in files or []]
-    comment = TicketComment.objects.create(
-        ticket=ticket, author=actor, body=body, public=public, created_at=now
-    )
-    for upload, name in zip(files or [], names, strict=True):
-        attachment = TicketAttachment(
-            ticket=ticket,
-            comment=comment,
-            filename=name,
-            content_type=(upload.content_type or "application/octet-stream")[:100],
-            size=upload.size or 0,
-            uploaded_by=actor,
-            created_at=now,
+    with attachments checked for type and size and stored through Django's storage API. Every
+    file is checked before anything is written; a write that fails removes the files it stored
+    (``attachment_files_guard``)."""
+    with attachment_files_guard() as stored, transaction.atomic():
+        if not actor.has_perm("desk.change_ticket"):
+            raise Forbidden(_("您没有处理工单的权限。"))
+        now = now or timezone.now()
+        errors: dict[str, list[str]] = {}
+        body = _text(body, "body", 10000, errors, required=True)
+        if errors:
+            raise _invalid(errors)
+        names = [_check_file(upload) for upload in files or []]
+        comment = TicketComment.objects.create(
+            ticket=ticket, author=actor, body=body, public=public, created_at=now
         )
-        attachment.file.save(name, upload, save=False)
-        attachment.save()
-    if public and ticket.first_responded_at is None:
-        ticket.first_responded_at = now
-        sla.sla_schedule(ticket)
-        ticket.save(update_fields=["first_responded_at", "sla_next_check_at", "updated_at"])
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.CREATE,
-        target=ticket,
-        field="reply" if public else "note",
-        changes={"comment": comment.pk, "attachments": names},
-    )
-    signals.comment_added.send(sender=Ticket, ticket=ticket, comment=comment, actor=actor)
-    webhook_emit("ticket.updated", ticket)
+        for upload, name in zip(files or [], names, strict=True):
+            _attachment_save(
+                ticket=ticket,
+                comment=comment,
+                name=name,
+                content_type=upload.content_type or "",
+                size=upload.size or 0,
+                content=upload,
+                uploaded_by=actor,
+                now=now,
+                stored=stored,
+            )
+        if public and ticket.first_responded_at is None:
+            ticket.first_responded_at = now
+            sla.sla_schedule(ticket)
+            ticket.save(update_fields=["first_responded_at", "sla_next_check_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            target=ticket,
+            field="reply" if public else "note",
+            changes={"comment": comment.pk, "attachments": names},
+        )
+        signals.comment_added.send(sender=Ticket, ticket=ticket, comment=comment, actor=actor)
+        webhook_emit("ticket.updated", ticket)
     return comment
 
 
-@transaction.atomic
 def comment_from_customer(
     *,
     ticket: Ticket,
@@ -953,8 +1009,21 @@ def comment_from_customer(
 
     A ticket waiting on the customer goes back to work (its clock resumes); a resolved one is
     reopened when its lifecycle allows it."""
-    from django.core.files.base import ContentFile
+    with attachment_files_guard() as stored, transaction.atomic():
+        return _comment_from_customer(
+            ticket=ticket, body=body, via=via, files=files, now=now, stored=stored
+        )
 
+
+def _comment_from_customer(
+    *,
+    ticket: Ticket,
+    body: str,
+    via: str,
+    files: list[tuple[str, str, bytes]] | None,
+    now: datetime | None,
+    stored: list[FieldFile],
+) -> TicketComment:
     now = now or timezone.now()
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     body = (body or "").strip()[:10000] or _("（无正文）")
@@ -985,16 +1054,17 @@ def comment_from_customer(
         created_at=now,
     )
     for name, content_type, data in kept:
-        attachment = TicketAttachment(
+        _attachment_save(
             ticket=ticket,
             comment=comment,
-            filename=name,
-            content_type=(content_type or "application/octet-stream")[:100],
+            name=name,
+            content_type=content_type,
             size=len(data),
-            created_at=now,
+            content=ContentFile(data),
+            uploaded_by=None,
+            now=now,
+            stored=stored,
         )
-        attachment.file.save(name, ContentFile(data), save=False)
-        attachment.save()
     audit_record(
         actor=None,
         action=AuditEvent.Action.CREATE,

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 from kefu.core.exceptions import ApplicationError
 from kefu.customers.access import customers_for_user
 from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
+from kefu.desk.listing import list_facets, page_row_facts, row_badges
 from kefu.desk.models import Notification, Ticket
 from kefu.desk.panels import detail_panels
 from kefu.desk.selectors import (
@@ -119,6 +121,21 @@ def _extra_filter_chips(filters: TicketFilters) -> list[tuple[str, str, str]]:
     return chips
 
 
+def _facet_filters(filters: TicketFilters) -> list[dict[str, Any]]:
+    """Other apps' filters for the form (a select each) and the filter bar (quick links)."""
+    chosen = dict(filters.facets)
+    return [
+        {
+            "name": facet.name,
+            "label": facet.label,
+            "choices": facet.choices,
+            "value": chosen.get(facet.name, ""),
+            "quick": [(value, facet.choice_label(value)) for value in facet.quick],
+        }
+        for facet in list_facets()
+    ]
+
+
 def ticket_agents() -> list[User]:
     """Active staff who may work tickets (the assignee filter and the bulk assign list)."""
     return list(
@@ -161,6 +178,12 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         resolved_to=_day(get.get("resolved_to")),
         age=_choice(get.get("age"), list(AGE_KEYS)),
         unresolved=get.get("unresolved") == "1",
+        # other apps' filters (work orders): an unknown value is ignored, as the others are
+        facets=tuple(
+            (facet.name, get[facet.name])
+            for facet in list_facets()
+            if get.get(facet.name) in facet.values()
+        ),
     )
     try:
         tickets = ticket_list(user=user, filters=filters)
@@ -169,12 +192,16 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
     page_number = form_id(get.get("page")) or 1
     offset = (page_number - 1) * PAGE_SIZE
     rows = list(tickets[offset : offset + PAGE_SIZE + 1])
+    shown = rows[:PAGE_SIZE]
+    # the badges other apps put on the rows (work orders): one query for the page's ids
+    facts = page_row_facts([ticket.pk for ticket in shown], timezone.now())
     partial = bool(getattr(request, "htmx", False))  # set by django-htmx's middleware
     # the filters as a query string, for the pager and the queue tabs
     kept = request.GET.copy()
     kept.pop("page", None)
     context: dict[str, Any] = {
-        "tickets": rows[:PAGE_SIZE],
+        "tickets": shown,
+        "rows": [(ticket, row_badges(facts.get(ticket.pk, {}))) for ticket in shown],
         "has_next": len(rows) > PAGE_SIZE,
         "page_number": page_number,
         "count": len(rows)
@@ -207,6 +234,7 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
                 "agents": ticket_agents(),
                 "filter_customer": customer,
                 "extra_filters": _extra_filter_chips(filters),
+                "facets": _facet_filters(filters),
                 "can_create": user.has_perm("desk.add_ticket"),
                 "can_cancel": user.has_perm("desk.supervise_ticket"),
                 "can_view_load": user.has_perm("desk.supervise_ticket")

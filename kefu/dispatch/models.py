@@ -147,6 +147,23 @@ class WorkOrder(TimeStampedModel):
         return self.is_open and self.deadline < timezone.now()
 
     @property
+    def overdue_display(self) -> str:
+        """How long past its deadline an open order is, in words: "已逾期 25 分钟", "已逾期 3 小时",
+        "已逾期 2 天 4 小时"; "" when it is not overdue."""
+        if not self.is_overdue:
+            return ""
+        minutes = int((timezone.now() - self.deadline).total_seconds() // 60)
+        hours, minutes = divmod(minutes, 60)
+        days, hours = divmod(hours, 24)
+        if days and hours:
+            return _("已逾期 %(d)d 天 %(h)d 小时") % {"d": days, "h": hours}
+        if days:
+            return _("已逾期 %(d)d 天") % {"d": days}
+        if hours:
+            return _("已逾期 %(h)d 小时") % {"h": hours}
+        return _("已逾期 %(m)d 分钟") % {"m": max(minutes, 1)}
+
+    @property
     def is_due_soon(self) -> bool:
         """Open, not overdue yet, and due within KEFU_WORKORDER_DUE_SOON_HOURS."""
         if not self.is_open:
