@@ -1,0 +1,177 @@
+"""kefu.core.fastsql writes and reads exactly what the ORM would, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from kefu.audit.models import AuditEvent
+from kefu.core import fastsql
+from kefu.customers.access import customer_scope_filter, customer_visible
+from kefu.customers.models import Customer
+from kefu.desk.models import Ticket, TicketSearchGram, TicketTransition
+from kefu.org.models import User
+from kefu.portal.models import TicketAccess
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def customer(org: dict[str, Any]) -> Customer:
+    return Customer.objects.create(name="上海海尔空调有限公司", serving_team=org["team_a"])
+
+
+def _row(model: Any, pk: int) -> dict[str, Any]:
+    row = model.objects.filter(pk=pk).values().get()
+    row.pop("id")
+    return dict(row)
+
+
+def _full_ticket(customer: Customer, agent: User, number: str) -> Ticket:
+    """A ticket with a value in every kind of column: text, choices, foreign keys, datetimes,
+    a duration, a decimal, booleans, and the ones left to their defaults."""
+    now = timezone.now().replace(microsecond=123456)
+    return Ticket(
+        number=number,
+        type=Ticket.Type.CLAIM,
+        channel=Ticket.Channel.EMAIL,
+        priority=Ticket.Priority.HIGH,
+        status="registered",
+        subject="空调漏水 'quoted' %s %(x)s",
+        body="正文\n第二行",
+        customer=customer,
+        tier="vip",
+        assignee=agent,
+        team_id=customer.serving_team_id,
+        first_response_due=now + timedelta(hours=2),
+        resolution_due=now + timedelta(days=3),
+        paused_total=timedelta(hours=1, minutes=30),
+        compensation_amount=Decimal("1234.56"),
+        sla_breached=True,
+        created_by=agent,
+        created_at=now,
+    )
+
+
+def test_an_insert_stores_exactly_what_save_stores(customer: Customer, agent: User) -> None:
+    by_orm = _full_ticket(customer, agent, "GD20261126-000001")
+    by_orm.save(force_insert=True)
+    fast = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000002"))
+    assert fast.pk is not None
+    assert fast.pk != by_orm.pk
+    assert not fast._state.adding
+    orm_row, fast_row = _row(Ticket, by_orm.pk), _row(Ticket, fast.pk)
+    assert orm_row.pop("number") != fast_row.pop("number")
+    # auto_now: both stamped at their own save
+    assert abs(orm_row.pop("updated_at") - fast_row.pop("updated_at")) < timedelta(seconds=5)
+    assert fast_row == orm_row
+    assert fast_row["paused_total"] == timedelta(hours=1, minutes=30)
+    assert fast_row["compensation_amount"] == Decimal("1234.56")
+
+
+def test_an_audit_event_with_json_changes_reads_back(agent: User) -> None:
+    event = fastsql.insert(
+        AuditEvent(
+            actor=agent,
+            actor_name="agent",
+            action=AuditEvent.Action.CREATE,
+            object_type="desk.ticket",
+            object_id="7",
+            changes={"金额": ["1.00", "2.00"], "n": 3, "none": None},
+        )
+    )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.changes == {"金额": ["1.00", "2.00"], "n": 3, "none": None}
+    assert stored.created_at is not None
+    assert stored.actor_id == agent.pk
+
+
+def test_many_rows_get_their_ids_in_order(customer: Customer, agent: User) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000003"))
+    grams = [TicketSearchGram(ticket=ticket, gram=gram) for gram in ("空调", "调漏", "漏水")]
+    fastsql.insert_many(grams)
+    assert [
+        g.gram for g in TicketSearchGram.objects.filter(pk__in=[g.pk for g in grams]).order_by("pk")
+    ] == ["空调", "调漏", "漏水"]
+    assert [TicketSearchGram.objects.get(pk=g.pk).gram for g in grams] == ["空调", "调漏", "漏水"]
+    fastsql.insert_many([])  # nothing to write: no statement
+
+
+def test_the_hot_path_models_have_no_save_receivers() -> None:
+    """insert() sends no save signals: a receiver added to one of these models later must make
+    its author choose save() again."""
+    fastsql.assert_no_save_signals(Ticket, TicketTransition, TicketSearchGram, AuditEvent)
+    fastsql.assert_no_save_signals(TicketAccess)
+
+    def receiver(**kwargs: Any) -> None:
+        pass
+
+    post_save.connect(receiver, sender=TicketTransition, weak=False)
+    try:
+        with pytest.raises(RuntimeError, match=r"desk\.TicketTransition has save receivers"):
+            fastsql.assert_no_save_signals(TicketTransition)
+    finally:
+        post_save.disconnect(receiver, sender=TicketTransition)
+
+
+READ = fastsql.Prepared(
+    lambda pk: Ticket.objects.filter(pk=pk).values_list(
+        "id", "created_at", "paused_total", "compensation_amount", "sla_breached", "team__name"
+    )
+)
+
+
+def test_a_prepared_read_gives_what_values_list_gives(customer: Customer, agent: User) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000004"))
+    expected = (
+        Ticket.objects.filter(pk=ticket.pk)
+        .values_list(
+            "id", "created_at", "paused_total", "compensation_amount", "sla_breached", "team__name"
+        )
+        .get()
+    )
+    assert READ.first(ticket.pk) == expected  # converted as the ORM converts (SQLite: text)
+    with CaptureQueriesContext(connection) as queries:
+        assert READ.first(ticket.pk) == expected
+        assert READ.first(ticket.pk + 1000) is None
+    assert len(queries) == 2
+
+
+def test_a_prepared_read_must_use_its_id_once() -> None:
+    both = fastsql.Prepared(lambda pk: Ticket.objects.filter(pk=pk, parent_id=pk).values_list("id"))
+    with pytest.raises(TypeError, match="exactly once"):
+        both.first(1)
+
+
+def test_the_visibility_test_agrees_with_the_scope_filter(
+    make_user: Callable[..., User], org: dict[str, Any]
+) -> None:
+    agent = make_user("zhangsan", "agent", teams=("team_a",))
+    supervisor = make_user("lisi", "supervisor", teams=("team_b",))
+    manager = make_user("wangwu", "manager")
+    nobody = make_user("zhaoliu", "agent")
+    customers = [
+        Customer.objects.create(name="甲", serving_team=org["team_a"]),
+        Customer.objects.create(name="乙", serving_team=org["team_b"]),
+        Customer.objects.create(name="丙"),
+        Customer.objects.create(name="丁", owner=agent),
+        Customer.objects.create(name="戊", owner=nobody, serving_team=org["team_b"]),
+    ]
+    for user in (agent, supervisor, manager, nobody):
+        visible = customer_scope_filter(user)
+        filtered = Customer.objects.all() if visible is None else Customer.objects.filter(visible)
+        expected = set(filtered.values_list("pk", flat=True))
+        tested = {
+            c.pk
+            for c in customers
+            if customer_visible(user, serving_team_id=c.serving_team_id, owner_id=c.owner_id)
+        }
+        assert tested == expected, user.username
