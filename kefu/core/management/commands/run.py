@@ -19,8 +19,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--threads",
             type=int,
-            default=env_int("KEFU_WEB_THREADS", 4),
-            help="threads per worker process (gthread); 1 for gunicorn's sync worker",
+            default=env_int("KEFU_WEB_THREADS", 1),
+            help="threads per worker process (gunicorn's gthread worker when above 1; the "
+            "default 1 is its sync worker, which measured faster here: bench/README.md)",
         )
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
 
