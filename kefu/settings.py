@@ -138,9 +138,7 @@ if REDIS_URL:
         "connection": {"url": REDIS_URL},
         "consumer": {"workers": env_int("KEFU_WORKER_THREADS", 2), "worker_type": "thread"},
     }
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    CACHES = {"default": {"BACKEND": "kefu.core.cache.RedisCache", "LOCATION": REDIS_URL}}
     CACHES["calls"] = CACHES["default"]
 else:
     HUEY = {

@@ -9,6 +9,7 @@ statement once; a call only prepares its values, with each field's own conversio
   write (each field's ``pre_save``, so ``auto_now`` and defaults hold, then
   ``get_db_prep_save``), and the new primary keys set on the instances. No ``pre_save`` or
   ``post_save`` signal is sent: only for models nothing listens to (``assert_no_save_signals``).
+  ``insert_rows`` writes plain rows of a few columns without making instances.
 - ``Prepared``: a read compiled from a queryset whose one varying value is an id; rows come back
   through the same converters the ORM applies (SQLite's text datetimes, say). ``instance``
   makes the model instance from such a row, as the ORM would with ``only()``.
@@ -36,10 +37,7 @@ def assert_no_save_signals(*models: type[Model]) -> None:
             raise RuntimeError(f"{model._meta.label} has save receivers; use save()")
 
 
-@functools.cache
-def _insert_plan(
-    model: type[Model], vendor: str, rows: int
-) -> tuple[str, tuple[Field[Any, Any], ...]]:
+def _fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
     opts = model._meta
     if opts.parents or not opts.auto_field:
         raise TypeError(f"{opts.label}: only a plain model with an auto id")
@@ -50,14 +48,41 @@ def _insert_plan(
     )
     if any(hasattr(field, "get_placeholder") for field in fields):
         raise TypeError(f"{opts.label}: a field with its own placeholder")
+    return fields
+
+
+@functools.lru_cache(maxsize=512)
+def _insert_sql(
+    model: type[Model], vendor: str, columns: tuple[str, ...], rows: int, nulls: tuple[bool, ...]
+) -> str:
+    """The statement for ``rows`` rows; a column that is NULL in every row is written as NULL
+    rather than a parameter (a ticket has 54 columns, half of them empty: fewer parameters
+    to send, and psycopg caches the parsing of a statement of at most 50)."""
     quote = connections["default"].ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608 (our names)
-        f"VALUES {', '.join([row] * rows)} RETURNING {quote(opts.auto_field.column)}"
+    opts = model._meta
+    names = ", ".join(quote(column) for column in columns)
+    row = "(" + ", ".join("NULL" if null else "%s" for null in nulls) + ")"
+    return (
+        f"INSERT INTO {quote(opts.db_table)} ({names}) "  # noqa: S608 (our names)
+        f"VALUES {', '.join([row] * rows)} RETURNING {quote(opts.pk.column)}"
     )
-    return sql, fields
+
+
+def _run_insert(
+    model: type[Model], columns: tuple[str, ...], rows: list[list[Any]], using: str
+) -> list[int]:
+    connection = connections[using]
+    nulls = tuple(all(row[i] is None for row in rows) for i in range(len(columns)))
+    sql = _insert_sql(model, connection.vendor, columns, len(rows), nulls)
+    params = [value for row in rows for value, null in zip(row, nulls, strict=True) if not null]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = sorted(row[0] for row in cursor.fetchall())
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{model._meta.label}: {len(ids)} ids for {len(rows)} rows")
+    # Both databases number a multi-row VALUES insert's rows in order (Django's bulk_create
+    # relies on the same).
+    return ids
 
 
 def insert_many(objs: Sequence[M], *, using: str = "default") -> None:
@@ -66,20 +91,13 @@ def insert_many(objs: Sequence[M], *, using: str = "default") -> None:
         return
     connection = connections[using]
     model = type(objs[0])
-    sql, fields = _insert_plan(model, connection.vendor, len(objs))
-    params: list[Any] = []
-    for obj in objs:
-        params += [
-            field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields
-        ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [row[0] for row in cursor.fetchall()]
-    if len(ids) != len(objs):
-        raise RuntimeError(f"{model._meta.label}: {len(ids)} ids for {len(objs)} rows")
-    # Both databases return a multi-row VALUES insert's ids in the rows' order (Django's
-    # bulk_create relies on the same).
-    for obj, pk in zip(objs, sorted(ids), strict=True):
+    fields = _fields(model)
+    rows = [
+        [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+        for obj in objs
+    ]
+    ids = _run_insert(model, tuple(field.column for field in fields), rows, using)
+    for obj, pk in zip(objs, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = using
@@ -89,6 +107,31 @@ def insert(obj: M, *, using: str = "default") -> M:
     """INSERT one new instance; sets its primary key."""
     insert_many([obj], using=using)
     return obj
+
+
+def insert_rows(
+    model: type[Model],
+    attnames: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    using: str = "default",
+) -> list[int]:
+    """INSERT plain rows (values for ``attnames``, the rest of the columns NULL or the
+    database's default), without making instances: for many small rows such as search grams.
+    Each value goes through its field's ``get_db_prep_save``; the new ids come back in order."""
+    if not rows:
+        return []
+    connection = connections[using]
+    by_attname = {field.attname: field for field in _fields(model)}
+    fields = [by_attname[name] for name in attnames]
+    prepared = [
+        [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, row, strict=True)
+        ]
+        for row in rows
+    ]
+    return _run_insert(model, tuple(field.column for field in fields), prepared, using)
 
 
 def instance(model: type[M], values: dict[str, Any], *, using: str = "default") -> M:

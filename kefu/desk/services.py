@@ -106,7 +106,9 @@ def _write_grams(ticket: Ticket, *, replace: bool = False) -> None:
         TicketSearchGram.objects.filter(ticket=ticket).delete()
     grams = subject_grams(ticket.subject)
     if grams:
-        fastsql.insert_many([TicketSearchGram(ticket=ticket, gram=gram) for gram in sorted(grams)])
+        fastsql.insert_rows(
+            TicketSearchGram, ("ticket_id", "gram"), [(ticket.pk, gram) for gram in sorted(grams)]
+        )
 
 
 # --- input ---------------------------------------------------------------------------------------

@@ -105,6 +105,28 @@ def test_many_rows_get_their_ids_in_order(customer: Customer, agent: User) -> No
     fastsql.insert_many([])  # nothing to write: no statement
 
 
+def test_plain_rows_get_their_ids_in_order(customer: Customer, agent: User) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000005"))
+    ids = fastsql.insert_rows(
+        TicketSearchGram, ("ticket_id", "gram"), [(ticket.pk, "室外"), (ticket.pk, "外机")]
+    )
+    assert [TicketSearchGram.objects.get(pk=pk).gram for pk in ids] == ["室外", "外机"]
+    assert fastsql.insert_rows(TicketSearchGram, ("ticket_id", "gram"), []) == []
+
+
+def test_rows_that_differ_in_which_columns_are_empty_each_keep_their_values(
+    customer: Customer, agent: User
+) -> None:
+    """An empty column is written as NULL only when it is empty in every row of the statement."""
+    first = TicketTransition(ticket=None, actor=agent, from_status="", to_status="new")
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000006"))
+    first.ticket = ticket
+    second = TicketTransition(ticket=ticket, actor=None, from_status="new", to_status="open")
+    fastsql.insert_many([first, second])
+    rows = TicketTransition.objects.filter(pk__in=[first.pk, second.pk]).order_by("pk")
+    assert [(row.actor_id, row.to_status) for row in rows] == [(agent.pk, "new"), (None, "open")]
+
+
 def test_the_hot_path_models_have_no_save_receivers() -> None:
     """insert() sends no save signals: a receiver added to one of these models later must make
     its author choose save() again."""

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,24 @@ HUEY.flush()
     lines = result.stdout.splitlines()
     assert lines[0].split()[0] == "RedisHuey"
     assert lines[1] == "pending 1"
+
+
+def test_the_redis_cache_keeps_one_client_and_still_works() -> None:
+    if not _redis_up():
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    from kefu.core.cache import RedisCache
+
+    cache = RedisCache("redis://127.0.0.1:6379/14", {"KEY_PREFIX": "kefu-test-cache"})
+    try:
+        inner: Any = cache._cache  # type: ignore[attr-defined]
+        client = inner.get_client("a")
+        assert inner.get_client("b", write=True) is client  # one server: one client
+        assert cache.add("a", {"x": 1}, 60)
+        assert not cache.add("a", {"x": 2}, 60)
+        cache.set("n", 1, 60)
+        assert cache.incr("n") == 2
+        assert cache.get_many(["a", "n", "missing"]) == {"a": {"x": 1}, "n": 2}
+        cache.delete_many(["a", "n"])
+        assert cache.get("a", "gone") == "gone"
+    finally:
+        cache.clear()
