@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, get_args, get_origin
 
 from django.utils import timezone
+from pydantic import BaseModel
 
 from kefu.org.models import User
 
@@ -21,3 +22,43 @@ def ref(obj: Any) -> dict[str, Any] | None:
     if isinstance(obj, User):
         return {"id": obj.pk, "name": obj.display_name or obj.username}
     return {"id": obj.pk, "name": str(getattr(obj, "name", obj))}
+
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The pydantic model an annotation holds (``X``, ``X | None``, ``list[X]``), and whether
+    it is a list of them."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is list and args:
+        inner, _ = _model_in(args[0])
+        return inner, True
+    if args and origin is not None:  # a union: X | None
+        models = [arg for arg in args if isinstance(arg, type) and issubclass(arg, BaseModel)]
+        if len(models) == 1:
+            return models[0], False
+    return None, False
+
+
+def trusted(schema: type[S], data: dict[str, Any]) -> S:
+    """``schema`` made from ``data`` without validating it (``model_construct``, nested models
+    too), for answers this code builds itself on hot endpoints: Ninja validates a returned dict
+    field by field through its attribute getter (a fifth of a 25-row list's CPU), but only dumps
+    an instance of the response schema. A test checks these answers dump exactly as the
+    validated ones do."""
+    values: dict[str, Any] = {}
+    for name, field in schema.model_fields.items():
+        if name not in data:
+            continue
+        value = data[name]
+        model, many = _model_in(field.annotation)
+        if model is not None and value is not None:
+            if many:
+                value = [trusted(model, item) if isinstance(item, dict) else item for item in value]
+            elif isinstance(value, dict):
+                value = trusted(model, value)
+        values[name] = value
+    return schema.model_construct(**values)

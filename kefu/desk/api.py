@@ -13,7 +13,7 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 
 from kefu.api.auth import AuthedRequest
 from kefu.api.errors import error_body
-from kefu.api.output import local_time, ref
+from kefu.api.output import local_time, ref, trusted
 from kefu.api.schemas import ERRORS, MAX_ID, ErrorOut, Id
 from kefu.core.exceptions import ApplicationError
 from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
@@ -208,7 +208,7 @@ def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
 
 
 @router.get("", response={200: TicketListOut, **ERRORS}, summary="工单列表（队列、筛选、搜索）")
-def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dict[str, Any]:
+def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> TicketListOut:
     if filters.queue and filters.queue not in QUEUES:
         raise ApplicationError(
             "提交的内容有误，请检查标出的字段。",
@@ -282,7 +282,8 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
         count = capped_count(tickets, list_count_cap(filters.q))
     # the page's work order counts (and any other facet's facts): one query for the 25 ids
     facts = page_row_facts(page_ids, timezone.now())
-    return {"items": [ticket_out(ticket, facts.get(ticket.pk)) for ticket in page], "count": count}
+    items = [ticket_out(ticket, facts.get(ticket.pk)) for ticket in page]
+    return trusted(TicketListOut, {"items": items, "count": count})
 
 
 @router.post(
@@ -295,19 +296,19 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> dic
         "类型、渠道、优先级取值不对时返回 400。"
     ),
 )
-def tickets_create(request: AuthedRequest, payload: TicketCreateIn) -> Status[dict[str, Any]]:
+def tickets_create(request: AuthedRequest, payload: TicketCreateIn) -> Status[TicketOut]:
     ticket, created = ticket_create(
         actor=request.auth,
         data=TicketInput(**payload.dict()),
         idempotency_key=request.headers.get("Idempotency-Key", ""),
     )
-    return Status(201 if created else 200, ticket_out(ticket))
+    return Status(201 if created else 200, trusted(TicketOut, ticket_out(ticket)))
 
 
 @router.get("/{ticket_id}", response={200: TicketDetailOut, **ERRORS}, summary="工单详情")
-def tickets_detail(request: AuthedRequest, ticket_id: Id) -> dict[str, Any]:
+def tickets_detail(request: AuthedRequest, ticket_id: Id) -> TicketDetailOut:
     ticket = ticket_get_for_user(user=request.auth, ticket_id=ticket_id)
-    return ticket_detail_out(ticket, request.auth)
+    return trusted(TicketDetailOut, ticket_detail_out(ticket, request.auth))
 
 
 @router.patch("/{ticket_id}", response={200: TicketDetailOut, **WRITE_ERRORS}, summary="修改工单")

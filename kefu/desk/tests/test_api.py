@@ -4,6 +4,7 @@ creates (also under concurrency), bad inputs answered in Chinese, scope (404 out
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -335,3 +336,36 @@ def test_the_type_and_status_labels_follow_the_callers_language(
     client.headers["Accept-Language"] = "en"
     english = client.get("/api/v1/tickets").json()["items"][0]
     assert (english["type_display"], english["status_display"]) == ("Inquiry", "New")
+
+
+@pytest.mark.django_db
+def test_the_answers_built_without_validation_dump_as_the_validated_ones(
+    api_as: Callable[..., Any], agent: User, customer: Customer
+) -> None:
+    """list, detail and create hand Ninja a schema instance made without validation
+    (kefu.api.output.trusted): it must dump exactly as validating the same dict does."""
+    from kefu.api.output import trusted
+    from kefu.desk.api import ticket_detail_out, ticket_out
+    from kefu.desk.schemas import TicketDetailOut, TicketListOut, TicketOut
+
+    client = api_as(agent)
+    created = client.post("/api/v1/tickets", _body(customer)).json()
+    comment = client.post(
+        f"/api/v1/tickets/{created['id']}/comments", {"body": "已联系客户", "public": True}
+    )
+    assert comment.status_code == 201, comment.content
+    ticket = Ticket.objects.get(pk=created["id"])
+    detail = ticket_detail_out(ticket, agent)
+    assert detail["comments"]
+    assert detail["transitions"]
+    one = ticket_out(ticket, {"workorders_open": 2, "workorders_overdue": 1})
+    listed = {"items": [one, ticket_out(ticket)], "count": 2}
+    for schema, data in ((TicketDetailOut, detail), (TicketListOut, listed), (TicketOut, one)):
+        validated = schema.model_validate(data).model_dump()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # pydantic warns when it dumps a value of a wrong type
+            assert trusted(schema, data).model_dump() == validated
+    # and the API answers with it
+    answer = client.get(f"/api/v1/tickets/{ticket.pk}").json()
+    assert answer["comments"][0]["body"] == "已联系客户"
+    assert answer["customer"] == {"id": customer.pk, "name": customer.name}
