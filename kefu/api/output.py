@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar, get_args, get_origin
 
 from django.utils import timezone
@@ -43,6 +44,14 @@ def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
     return None, False
 
 
+@functools.cache
+def _plan(schema: type[BaseModel]) -> tuple[tuple[str, type[BaseModel] | None, bool], ...]:
+    """Each field of ``schema``: its name, the model it nests (if any), and whether a list."""
+    return tuple(
+        (name, *_model_in(field.annotation)) for name, field in schema.model_fields.items()
+    )
+
+
 def trusted(schema: type[S], data: dict[str, Any]) -> S:
     """``schema`` made from ``data`` without validating it (``model_construct``, nested models
     too), for answers this code builds itself on hot endpoints: Ninja validates a returned dict
@@ -50,11 +59,10 @@ def trusted(schema: type[S], data: dict[str, Any]) -> S:
     an instance of the response schema. A test checks these answers dump exactly as the
     validated ones do."""
     values: dict[str, Any] = {}
-    for name, field in schema.model_fields.items():
+    for name, model, many in _plan(schema):
         if name not in data:
             continue
         value = data[name]
-        model, many = _model_in(field.annotation)
         if model is not None and value is not None:
             if many:
                 value = [trusted(model, item) if isinstance(item, dict) else item for item in value]
