@@ -17,6 +17,7 @@ from kefu.api.output import local_time, ref, trusted
 from kefu.api.schemas import ERRORS, MAX_ID, ErrorOut, Id
 from kefu.core.exceptions import ApplicationError
 from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
+from kefu.desk.downloads import attachment_response
 from kefu.desk.listing import list_facet, page_row_facts
 from kefu.desk.models import Ticket
 from kefu.desk.schemas import (
@@ -397,14 +398,7 @@ def tickets_attachment(request: AuthedRequest, ticket_id: Id, attachment_id: Id)
     attachment = attachment_get_for_user(
         user=request.auth, ticket_id=ticket_id, attachment_id=attachment_id
     )
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
 
 
 @router.post(

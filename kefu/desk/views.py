@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from kefu.core.exceptions import ApplicationError
 from kefu.customers.access import customers_for_user
 from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
+from kefu.desk.downloads import attachment_response
 from kefu.desk.listing import list_facets, page_row_facts, row_badges
 from kefu.desk.models import Notification, Ticket
 from kefu.desk.panels import detail_panels
@@ -414,14 +415,7 @@ def attachment_view(request: HttpRequest, ticket_id: int, attachment_id: int) ->
         )
     except ApplicationError as exc:
         return refuse(request, exc)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
 
 
 @login_required

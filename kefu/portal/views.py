@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from kefu.core.exceptions import ApplicationError
 from kefu.core.middleware import client_ip
 from kefu.desk.access import ticket_get_for_user
+from kefu.desk.downloads import attachment_response
 from kefu.desk.models import Ticket
 from kefu.desk.workflow import is_final
 from kefu.org.models import User
@@ -172,14 +173,7 @@ def support_attachment_view(
     attachment = public_attachment(ticket, attachment_id)
     if attachment is None:
         return _not_found(request)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment_response(attachment)
 
 
 @login_required
