@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import caches
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.test import Client
 from django.utils import translation
 
@@ -71,7 +72,42 @@ def _flush_past_audit_triggers() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(BaseDatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        patch.setattr(PostgresOperations, "sql_flush", _postgres_flush_by_delete)
         yield
+
+
+_POSTGRES_TRUNCATE = PostgresOperations.sql_flush
+
+
+def _postgres_flush_by_delete(
+    self: PostgresOperations,
+    style: Any,
+    tables: list[str],
+    *,
+    reset_sequences: bool = False,
+    allow_cascade: bool = False,
+) -> list[str]:
+    """The flush after a transactional test, on PostgreSQL: DELETE the rows of the tables that
+    have any, instead of one TRUNCATE of all ~70 tables. TRUNCATE gives every table a new file
+    and took 0.8 s on an idle machine and 2.5-4 s under the suite's load, some 45 times a run;
+    a test leaves rows in a handful of small tables, and one query finds which. Django's
+    foreign keys are DEFERRABLE INITIALLY DEFERRED, and the flush runs in one transaction, so
+    the order of the DELETEs does not matter. (Neither TRUNCATE without RESTART IDENTITY nor
+    DELETE resets sequences; when a flush asks for that, it gets Django's own statements.)"""
+    if reset_sequences or not tables:
+        return _POSTGRES_TRUNCATE(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+    quote = self.quote_name
+    probe = " UNION ALL ".join(
+        # the table names are Django's own, from introspection, and quoted
+        f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote(table)})"  # noqa: S608
+        for table in tables
+    )
+    with self.connection.cursor() as cursor:
+        cursor.execute(probe, tables)
+        filled = [row[0] for row in cursor.fetchall()]
+    return [f"DELETE FROM {quote(table)}" for table in filled]  # noqa: S608
 
 
 @pytest.fixture(autouse=True)
