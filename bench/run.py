@@ -152,6 +152,9 @@ class RunResult:
     # (not PostgreSQL's WAL writer and checkpointer). What capacity the two cores have, read
     # in a way other programs on the machine disturb far less than req/s.
     server_cpu_ms: float = 0.0
+    # The machine's speed just before the run (cpu_probe_ms): this host's CPU moved by a factor
+    # of two within minutes (steal time), so figures of two runs compare only with it.
+    cpu_probe_ms: float = 0.0
     app_cpu_ms: float = 0.0  # of which gunicorn's processes (the rest: database backends)
 
 
@@ -606,6 +609,20 @@ async def load(
     return sample
 
 
+def cpu_probe_ms() -> float:
+    """Milliseconds one core takes for a fixed pure-Python loop, best of three: the machine's
+    speed at this moment (lower is faster). About 130 ms on this machine on a good minute, over
+    250 ms on a bad one, with nothing else running here."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for number in range(1_000_000):
+            total += number * number
+        best = min(best, time.perf_counter() - began)
+    return best * 1000
+
+
 def measure(
     *,
     database: str,
@@ -621,6 +638,7 @@ def measure(
 ) -> RunResult:
     if meter:
         meter.wait_quiet()
+    probe_ms = cpu_probe_ms()
     # Warm-up, not recorded: open DB connections in both workers, fill caches.
     asyncio.run(load(base_url=base_url, token=token, concurrency=4, total=40, make=make))
     if meter:
@@ -687,6 +705,7 @@ def measure(
         other_cpu_cores=round(other, 2),
         server_cpu_ms=round(server_cpu_ms, 2),
         app_cpu_ms=round(app_cpu_ms, 2),
+        cpu_probe_ms=round(probe_ms, 1),
         by_label=by_label if len(by_label) > 1 else {},
         by_kind=by_kind if len(by_kind) > 1 else {},
         latencies_ms=[round(value, 3) for value in ms],
@@ -1096,21 +1115,23 @@ def bench_database(
 def markdown(results: list[DatabaseResult]) -> str:
     lines = [
         "| Database | Scenario | Concurrency | Requests | Errors | Req/s "
-        "| p50 ms | p95 ms | p99 ms | Server CPU ms/req | Other load |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| p50 ms | p95 ms | p99 ms | Server CPU ms/req | Other load | CPU probe ms |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for db in results:
         for run in db.runs:
             lines.append(
                 f"| {db.database} | {run.scenario} | {run.concurrency} | {run.requests} | "
                 f"{run.errors} | {run.rps:.0f} | {run.p50_ms:.1f} | {run.p95_ms:.1f} | "
-                f"{run.p99_ms:.1f} | {run.server_cpu_ms:.2f} | {run.other_cpu_cores:.2f} |"
+                f"{run.p99_ms:.1f} | {run.server_cpu_ms:.2f} | {run.other_cpu_cores:.2f} | "
+                f"{run.cpu_probe_ms:.0f} |"
             )
     lines += [
         "",
         "Other load: CPU cores used during the run by programs other than the bench "
         "(client, server, its database backends); the machine has "
-        f"{os.cpu_count()} cores.",
+        f"{os.cpu_count()} cores. CPU probe: milliseconds one core took for a fixed "
+        "pure-Python loop just before the run (lower is faster; see cpu_probe_ms).",
     ]
     searches = [
         (db, r)

@@ -151,7 +151,7 @@ def run_wrk(
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
         f.write(script)
-        path = Path(f.name)
+        script_path = Path(f.name)
     try:
         proc = subprocess.run(
             [
@@ -162,7 +162,7 @@ def run_wrk(
                 "--timeout",
                 "30s",
                 "-s",
-                str(path),
+                str(script_path),
                 base_url,
             ],
             capture_output=True,
@@ -170,7 +170,7 @@ def run_wrk(
             check=False,
         )
     finally:
-        path.unlink(missing_ok=True)
+        script_path.unlink(missing_ok=True)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("KEFU-WRK-RESULT ")), None)
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stdout[-500:]} {proc.stderr}")
