@@ -288,8 +288,17 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> Tic
     # planner misjudges a filter (the at-risk OR), joining before the LIMIT joined every
     # matching row (25 ms at 1M tickets); by ids it joins 25.
     ids = tickets.values_list("id", flat=True)
+    cap = list_count_cap(filters.q)
+    count: int | None = None
     if filters.before_id is not None:
         page_ids = list(ids.filter(id__lt=filters.before_id)[: filters.page_size])
+    elif filters.page == 1:
+        # The first page (what a queue opens on) and its capped count in one query: the first
+        # cap + 1 ids in the list's order. A separate count read the same index again, with
+        # its own round trip and planning (2-6 ms a page at 1M tickets).
+        head = list(ids[: max(cap + 1, filters.page_size)])
+        page_ids = head[: filters.page_size]
+        count = min(len(head), cap + 1)
     else:
         offset = (filters.page - 1) * filters.page_size
         page_ids = list(ids[offset : offset + filters.page_size])
@@ -298,10 +307,8 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> Tic
         if page_ids
         else []
     )
-    if filters.page == 1 and filters.before_id is None and len(page) < filters.page_size:
-        count = len(page)
-    else:
-        count = capped_count(tickets, list_count_cap(filters.q))
+    if count is None:
+        count = capped_count(tickets, cap)
     # the page's work order counts (and any other facet's facts): one query for the 25 ids
     facts = page_row_facts(page_ids, timezone.now())
     items = [ticket_row_out(row, facts.get(row["id"])) for row in page]

@@ -192,7 +192,16 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         return refuse(request, exc)
     page_number = form_id(get.get("page")) or 1
     offset = (page_number - 1) * PAGE_SIZE
-    rows = list(tickets[offset : offset + PAGE_SIZE + 1])
+    cap = list_count_cap(q)
+    if page_number == 1:
+        # the first page and its capped count from one read of the first cap + 1 ids (as the
+        # API's list does), then the page's rows by id
+        head = list(tickets.values_list("id", flat=True)[: max(cap + 1, PAGE_SIZE + 1)])
+        rows = list(tickets.filter(id__in=head[: PAGE_SIZE + 1])) if head else []
+        count = min(len(head), cap + 1)
+    else:
+        rows = list(tickets[offset : offset + PAGE_SIZE + 1])
+        count = capped_count(tickets, cap)
     shown = rows[:PAGE_SIZE]
     # the badges other apps put on the rows (work orders): one query for the page's ids
     facts = page_row_facts([ticket.pk for ticket in shown], timezone.now())
@@ -205,10 +214,8 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
         "rows": [(ticket, row_badges(facts.get(ticket.pk, {}))) for ticket in shown],
         "has_next": len(rows) > PAGE_SIZE,
         "page_number": page_number,
-        "count": len(rows)
-        if page_number == 1 and len(rows) <= PAGE_SIZE
-        else capped_count(tickets, list_count_cap(q)),
-        "count_cap": list_count_cap(q),
+        "count": count,
+        "count_cap": cap,
         "queue": queue,
         "q": q,
         "filters": filters,

@@ -141,3 +141,32 @@ def test_the_list_page_query_count_does_not_grow_with_rows(
     # and the htmx rows alone skip the counts and the filter lists
     with django_assert_max_num_queries(8):
         assert client.get("/tickets/?queue=mine", headers={"HX-Request": "true"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("tickets", "page", "says"),
+    [
+        (3, 1, "共 3 张工单"),
+        (5, 1, "超过 4 张工单"),
+        (30, 1, "超过 4 张工单"),
+        (30, 2, "超过 4 张工单"),
+    ],
+)
+def test_the_list_says_how_many_up_to_the_cap_on_every_page(
+    agent: User,
+    open_ticket: Callable[..., Ticket],
+    login: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+    tickets: int,
+    page: int,
+    says: str,
+) -> None:
+    # given the list's count capped at 4 (1,000 in production) and some of the agent's tickets
+    monkeypatch.setattr("kefu.desk.selectors.COUNT_CAP", 4)
+    made = [open_ticket(assignee_id=agent.pk) for _ in range(tickets)]
+    # when a page of the agent's queue is shown (the first reads its count with its ids)
+    content = login(agent).get(f"/tickets/?queue=mine&page={page}").content.decode()
+    # then it says how many, or that there are more than the cap
+    assert says in content
+    newest_first = sorted(made, key=lambda ticket: -ticket.pk)
+    assert newest_first[(page - 1) * 25].number in content
