@@ -14,7 +14,7 @@ from django.test import Client
 
 from kefu.audit.models import AppendOnlyError, AuditEvent
 from kefu.audit.services import audit_record
-from kefu.org.models import User
+from kefu.org.models import Membership, Team, User
 
 
 def _event(actor: User | None = None, **fields: Any) -> AuditEvent:
@@ -125,10 +125,16 @@ def test_a_test_database_flush_gets_past_the_triggers_and_restores_them(
 ) -> None:
     # given events in a test that runs outside a transaction (like a live-server test)
     _event(make_user("someone", "agent"))
-    # when the database is flushed, as it is after every such test
-    call_command("flush", interactive=False, verbosity=0)
-    # then the log is empty, and history is protected again right after
+    # when the database is flushed, as it is after every such test (TransactionTestCase's
+    # teardown: no sequence reset)
+    call_command("flush", interactive=False, verbosity=0, reset_sequences=False)
+    # then the log is empty, and so are the other tables the test wrote to (on PostgreSQL
+    # the suite's flush DELETEs from the tables that have rows, conftest.py)
     assert AuditEvent.objects.count() == 0
+    assert not User.objects.exists()
+    assert not Membership.objects.exists()
+    assert not Team.objects.exists()
+    # and history is protected again right after
     event = _event()
     with (
         pytest.raises(DatabaseError, match="append-only"),
