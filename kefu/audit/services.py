@@ -37,7 +37,9 @@ def audit_record(
     note: str = "",
 ) -> AuditEvent:
     """Append one audit event. Call it inside the transaction of the change it records,
-    so the change and its record commit or roll back together."""
+    so the change and its record commit or roll back together. Inside a
+    ``fastsql.together()`` block the INSERT may wait for the block's end (the event's pk then
+    stays None)."""
     meta = current_request_meta()
     if target is not None:
         object_type = object_type or target._meta.label_lower
@@ -60,7 +62,9 @@ def audit_record(
         channel=meta.channel,
         note=note[:300],
     )
-    return fastsql.insert(event)
+    # Nobody reads the new event back: inside a fastsql.together() block (a ticket create) it
+    # goes to the server with the block's other rows, and keeps no id.
+    return fastsql.insert(event, deferrable=True)
 
 
 def audit_record_many(

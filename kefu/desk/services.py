@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from kefu.audit.models import AuditEvent
 from kefu.audit.services import audit_record
 from kefu.core import fastsql
-from kefu.core.counters import daily_counter_next
+from kefu.core.counters import daily_counter_next, daily_counter_next_with_id
 from kefu.core.exceptions import ApplicationError, Conflict, Forbidden, NotFound
 from kefu.core.text import clean_text
 from kefu.customers.access import customer_scope_filter, customer_visible
@@ -83,7 +83,10 @@ def ticket_number_next(day: date) -> str:
     the counter row stays locked (PostgreSQL) or the database write-locked (SQLite, IMMEDIATE)
     until the create commits, so concurrent creates queue here and a rollback gives the
     number back: unique and gap-free."""
-    value = daily_counter_next(TicketCounter, day)
+    return _number(day, daily_counter_next(TicketCounter, day))
+
+
+def _number(day: date, value: int) -> str:
     return f"GD{day:%Y%m%d}-{value:06d}"
 
 
@@ -101,13 +104,16 @@ def subject_grams(text: str) -> set[str]:
     return grams
 
 
-def _write_grams(ticket: Ticket, *, replace: bool = False) -> None:
+def _write_grams(ticket: Ticket, *, replace: bool = False, deferrable: bool = False) -> None:
     if replace:
         TicketSearchGram.objects.filter(ticket=ticket).delete()
     grams = subject_grams(ticket.subject)
     if grams:
         fastsql.insert_rows(
-            TicketSearchGram, ("ticket_id", "gram"), [(ticket.pk, gram) for gram in sorted(grams)]
+            TicketSearchGram,
+            ("ticket_id", "gram"),
+            [(ticket.pk, gram) for gram in sorted(grams)],
+            deferrable=deferrable,
         )
 
 
@@ -379,32 +385,39 @@ def _ticket_insert(*, actor: User, data: TicketInput, key: str, now: datetime | 
     # Due times are computed before the INSERT, inside its transaction: no ticket is ever
     # stored without them.
     sla.sla_compute(ticket)
-    ticket.number = ticket_number_next(timezone.localtime(now).date())
+    # The day's number (ticket_number_next) and, on PostgreSQL, the ticket's id in one statement.
+    day = timezone.localtime(now).date()
+    value, ticket.pk = daily_counter_next_with_id(TicketCounter, day, Ticket)
+    ticket.number = _number(day, value)
     # The hot path's rows go in through statements compiled once (kefu.core.fastsql): these
-    # models have no save() of their own and no save receivers (a test keeps it so).
-    fastsql.insert(ticket)
-    _write_grams(ticket)
-    fastsql.insert(
-        TicketTransition(
-            ticket=ticket, actor=actor, from_status="", to_status=ticket.status, created_at=now
+    # models have no save() of their own and no save receivers (a test keeps it so). With its
+    # id known, the ticket and the rows that hang off it (grams, first transition, audit event,
+    # status link) reach PostgreSQL in one round trip, before the commit.
+    with fastsql.together():
+        fastsql.insert(ticket, deferrable=True)
+        _write_grams(ticket, deferrable=True)
+        fastsql.insert(
+            TicketTransition(
+                ticket=ticket, actor=actor, from_status="", to_status=ticket.status, created_at=now
+            ),
+            deferrable=True,
         )
-    )
-    audit_record(
-        actor=actor,
-        action=AuditEvent.Action.CREATE,
-        target=ticket,
-        changes={
-            "number": ticket.number,
-            "type": ticket.type,
-            "channel": ticket.channel,
-            "priority": ticket.priority,
-            "customer": ticket.customer_id,
-        },
-    )
-    if ticket.assignee_id and ticket.assignee_id != actor.pk:
-        _notify_assigned(ticket)
-    signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
-    webhook_emit("ticket.created", ticket)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            target=ticket,
+            changes={
+                "number": ticket.number,
+                "type": ticket.type,
+                "channel": ticket.channel,
+                "priority": ticket.priority,
+                "customer": ticket.customer_id,
+            },
+        )
+        if ticket.assignee_id and ticket.assignee_id != actor.pk:
+            _notify_assigned(ticket)
+        signals.ticket_created.send(sender=Ticket, ticket=ticket, actor=actor)
+        webhook_emit("ticket.created", ticket)
     return ticket
 
 

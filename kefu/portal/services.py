@@ -115,7 +115,10 @@ def access_issue(
         )
     )
     # on every ticket create: the INSERT is compiled once (kefu.core.fastsql)
-    fastsql.insert(TicketAccess(ticket=ticket, token_hash=token_hash(token), created_by=actor))
+    fastsql.insert(
+        TicketAccess(ticket=ticket, token_hash=token_hash(token), created_by=actor),
+        deferrable=True,
+    )
     return token, revoked
 
 

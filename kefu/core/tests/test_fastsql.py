@@ -8,16 +8,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kefu.audit.models import AuditEvent
 from kefu.core import fastsql
+from kefu.core.counters import daily_counter_next_with_id
 from kefu.customers.access import customer_scope_filter, customer_visible
 from kefu.customers.models import Customer
-from kefu.desk.models import Ticket, TicketSearchGram, TicketTransition
+from kefu.desk.models import Ticket, TicketCounter, TicketSearchGram, TicketTransition
 from kefu.org.models import User
 from kefu.portal.models import TicketAccess
 
@@ -142,6 +143,132 @@ def test_the_hot_path_models_have_no_save_receivers() -> None:
             fastsql.assert_no_save_signals(TicketTransition)
     finally:
         post_save.disconnect(receiver, sender=TicketTransition)
+
+
+# --- together(): the rows nobody reads back, in one round trip (PostgreSQL) --------------------
+
+
+def _grams(ticket: Ticket) -> list[str]:
+    return sorted(TicketSearchGram.objects.filter(ticket=ticket).values_list("gram", flat=True))
+
+
+def test_rows_written_together_go_to_postgresql_in_one_statement(
+    customer: Customer, agent: User
+) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000010"))
+    transition = TicketTransition(ticket=ticket, actor=agent, from_status="", to_status="new")
+    with CaptureQueriesContext(connection) as queries, fastsql.together():
+        fastsql.insert_rows(
+            TicketSearchGram,
+            ("ticket_id", "gram"),
+            [(ticket.pk, "空调"), (ticket.pk, "漏水")],
+            deferrable=True,
+        )
+        fastsql.insert(transition, deferrable=True)
+        fastsql.insert(
+            AuditEvent(actor=agent, action=AuditEvent.Action.CREATE, note="50% 'off'; 再说"),
+            deferrable=True,
+        )
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1  # three INSERTs, one round trip
+        assert transition.pk is None  # nobody waited for its id
+    else:
+        assert len(queries) == 3  # SQLite runs in the process: each at once
+    assert _grams(ticket) == ["漏水", "空调"]
+    assert TicketTransition.objects.filter(ticket=ticket, to_status="new").count() == 1
+    assert AuditEvent.objects.filter(note="50% 'off'; 再说").count() == 1  # values stay values
+
+
+def test_a_statement_inside_the_block_first_sends_the_rows_waiting_before_it(
+    customer: Customer, agent: User
+) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000011"))
+    with fastsql.together():
+        fastsql.insert_rows(
+            TicketSearchGram, ("ticket_id", "gram"), [(ticket.pk, "外机")], deferrable=True
+        )
+        assert _grams(ticket) == ["外机"]  # the read sees the write made before it
+        fastsql.insert_rows(
+            TicketSearchGram, ("ticket_id", "gram"), [(ticket.pk, "噪音")], deferrable=True
+        )
+    assert _grams(ticket) == ["噪音", "外机"]
+
+
+def test_a_row_with_its_id_drawn_beforehand_is_written_with_that_id(
+    customer: Customer, agent: User
+) -> None:
+    value, ticket_id = daily_counter_next_with_id(TicketCounter, timezone.localdate(), Ticket)
+    assert value == 1
+    ticket = _full_ticket(customer, agent, f"GD20261126-{value:06d}")
+    ticket.pk = ticket_id
+    with fastsql.together():
+        fastsql.insert(ticket, deferrable=True)
+        fastsql.insert_rows(
+            TicketSearchGram, ("ticket_id", "gram"), [(ticket.pk, "空调")], deferrable=True
+        )
+    assert ticket.pk is not None
+    assert not ticket._state.adding
+    if connection.vendor == "postgresql":
+        assert ticket.pk == ticket_id  # drawn from the table's sequence with the number
+        later = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000099"))
+        assert later.pk > ticket_id  # the sequence moved past it: no collision
+    else:
+        assert ticket_id is None  # SQLite: the id comes back from the INSERT
+    assert Ticket.objects.get(pk=ticket.pk).number == "GD20261126-000001"
+    assert _grams(ticket) == ["空调"]
+
+
+@transaction.atomic
+def _ticket_with_the_same_gram_twice(customer: Customer, agent: User) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000012"))
+    with fastsql.together():
+        fastsql.insert_rows(
+            TicketSearchGram,
+            ("ticket_id", "gram"),
+            [(ticket.pk, "空调"), (ticket.pk, "空调")],  # the same gram twice: unique
+            deferrable=True,
+        )
+
+
+def test_a_failing_waiting_row_raises_inside_the_transaction_and_nothing_is_kept(
+    customer: Customer, agent: User
+) -> None:
+    with pytest.raises(IntegrityError):
+        _ticket_with_the_same_gram_twice(customer, agent)
+    assert not Ticket.objects.filter(number="GD20261126-000012").exists()
+    assert not TicketSearchGram.objects.filter(gram="空调").exists()
+
+
+@transaction.atomic
+def _grams_then_a_failure(ticket: Ticket) -> None:
+    with fastsql.together():
+        fastsql.insert_rows(
+            TicketSearchGram, ("ticket_id", "gram"), [(ticket.pk, "空调")], deferrable=True
+        )
+        raise ValueError("the change fails half way")
+
+
+def test_an_exception_inside_the_block_drops_the_waiting_rows(
+    customer: Customer, agent: User
+) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000013"))
+    with pytest.raises(ValueError, match="half way"):
+        _grams_then_a_failure(ticket)
+    assert _grams(ticket) == []
+    assert getattr(connection, "_kefu_together", None) is None  # nothing left to send later
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_together_refuses_to_run_outside_a_transaction() -> None:
+    """Rows waiting outside a transaction could be lost by an exception after earlier
+    statements had committed: the block needs transaction.atomic around it."""
+    if connection.vendor != "postgresql":
+        with fastsql.together():  # nothing waits on SQLite: nothing to refuse
+            pass
+        return
+    with pytest.raises(RuntimeError, match="transaction"), fastsql.together():
+        pass
 
 
 READ = fastsql.Prepared(
