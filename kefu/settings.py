@@ -106,6 +106,9 @@ def _database(url: str) -> dict[str, Any]:
             dj_database_url.parse(url, conn_max_age=env_int("KEFU_DB_CONN_MAX_AGE", 60))
         )
         config["CONN_HEALTH_CHECKS"] = True
+        if config.get("ENGINE") == "django.db.backends.postgresql":
+            # the same backend, with a health check that asks the socket before the server
+            config["ENGINE"] = "kefu.core.postgresql"
         return config
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
@@ -224,6 +227,9 @@ PRESENCE_HEARTBEAT_SECONDS = env_int("KEFU_PRESENCE_HEARTBEAT_SECONDS", 60)
 
 # API tokens live this long unless KEFU_API_TOKEN_DAYS says otherwise.
 API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)
+# Each process keeps the tokens it has read under a version token in the shared cache
+# (kefu.api.tokens): only where that cache is shared by every process, i.e. Redis.
+API_TOKEN_CACHE = env_bool("KEFU_API_TOKEN_CACHE", bool(REDIS_URL))
 API_MAX_PAGE_SIZE = 100
 
 # Tickets: attachments (type and size) and the approval limits of claims and complaint

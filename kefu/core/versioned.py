@@ -1,9 +1,9 @@
 """Per-process copies of rarely changing data, kept fresh by version tokens in the shared cache.
 
-Permission sets, data scopes, routing rules and webhook subscriptions are read on nearly every
-request and change a few times a day. Each kind is cached under a *version token* kept in
-Django's cache (Redis in production, shared by every process): whatever changes the data bumps
-its token, and a copy made under an older token is never used again.
+Permission sets, data scopes, routing rules, webhook subscriptions and API tokens are read on
+nearly every request and change a few times a day. Each kind is cached under a *version
+token* kept in Django's cache (Redis in production, shared by every process): whatever changes
+the data bumps its token, and a copy made under an older token is never used again.
 
 A request reads every token in one round trip, the first time it needs one (the request's memo,
 ``kefu.core.context.request_memo``); the copies this process holds under those tokens then cost
@@ -33,6 +33,7 @@ TOKENS = {
     "perms": "kefu:perms:version",  # roles, memberships, teams, departments (kefu.org.apps)
     "rules": "kefu:routing:rules:version",  # routing rules, skills, teams (kefu.routing.apps)
     "webhooks": "kefu:desk:webhooks:version",  # webhook subscriptions (kefu.desk.apps)
+    "users": "kefu:users:version",  # users and API tokens (kefu.api.apps, kefu.api.tokens)
 }
 LOCAL_TTL = 30  # seconds: the most a change can lag in another process, without Redis
 SHARED_TTL = 600  # with Redis: a copy is dropped after this even if nothing changed
