@@ -37,6 +37,7 @@ from kefu.desk.selectors import (
     QUEUES,
     TicketFilters,
     capped_count,
+    first_page_ids,
     list_count_cap,
     ticket_list,
 )
@@ -293,12 +294,8 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> Tic
     if filters.before_id is not None:
         page_ids = list(ids.filter(id__lt=filters.before_id)[: filters.page_size])
     elif filters.page == 1:
-        # The first page (what a queue opens on) and its capped count in one query: the first
-        # cap + 1 ids in the list's order. A separate count read the same index again, with
-        # its own round trip and planning (2-6 ms a page at 1M tickets).
-        head = list(ids[: max(cap + 1, filters.page_size)])
-        page_ids = head[: filters.page_size]
-        count = min(len(head), cap + 1)
+        # The first page (what a queue opens on) and its capped count in one query.
+        page_ids, count = first_page_ids(tickets, filters.page_size, cap)
     else:
         offset = (filters.page - 1) * filters.page_size
         page_ids = list(ids[offset : offset + filters.page_size])

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -251,6 +253,28 @@ def queue_counts(user: User, queues: tuple[str, ...] = QUEUES) -> dict[str, int]
         tickets = visible if condition is None else visible.filter(condition)
         counts[queue] = capped_count(tickets, QUEUE_COUNT_CAP)
     return counts
+
+
+def first_page_ids(tickets: QuerySet[Ticket], size: int, cap: int) -> tuple[list[int], int]:
+    """The first ``size`` ids of the list (newest first) and its count capped at ``cap`` + 1,
+    in one query: the database reads the first cap + 1 ids once, counts them with a window,
+    and sends back only the page. (A separate count read the same index again, with its own
+    round trip; bringing the 1,001 ids over to count them in Python cost more than the
+    page.)"""
+    head = tickets.order_by("-id").values_list("id", flat=True)[: max(cap + 1, size)]
+    try:
+        sql, params = head.query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (an empty id list): nothing to read
+        return [], 0
+    with connections[tickets.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT head.id, COUNT(*) OVER () FROM ({sql}) head "  # noqa: S608 (the ORM's SQL)
+            "ORDER BY head.id DESC LIMIT %s",
+            [*params, size],
+        )
+        rows = cursor.fetchall()
+    count = int(rows[0][1]) if rows else 0
+    return [int(row[0]) for row in rows], min(count, cap + 1)
 
 
 def capped_count(tickets: QuerySet[Ticket], cap: int = COUNT_CAP) -> int:

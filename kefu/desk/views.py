@@ -31,6 +31,7 @@ from kefu.desk.selectors import (
     QUEUES,
     TicketFilters,
     capped_count,
+    first_page_ids,
     list_count_cap,
     queue_counts,
     ticket_list,
@@ -194,11 +195,10 @@ def ticket_list_view(request: HttpRequest) -> HttpResponse:
     offset = (page_number - 1) * PAGE_SIZE
     cap = list_count_cap(q)
     if page_number == 1:
-        # the first page and its capped count from one read of the first cap + 1 ids (as the
-        # API's list does), then the page's rows by id
-        head = list(tickets.values_list("id", flat=True)[: max(cap + 1, PAGE_SIZE + 1)])
-        rows = list(tickets.filter(id__in=head[: PAGE_SIZE + 1])) if head else []
-        count = min(len(head), cap + 1)
+        # the first page and its capped count in one query (as the API's list does), then
+        # the page's rows by id (one more than a page: is there a next one?)
+        head, count = first_page_ids(tickets, PAGE_SIZE + 1, cap)
+        rows = list(tickets.filter(id__in=head)) if head else []
     else:
         rows = list(tickets[offset : offset + PAGE_SIZE + 1])
         count = capped_count(tickets, cap)
