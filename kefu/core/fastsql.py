@@ -13,6 +13,7 @@ statement once; a call only prepares its values, with each field's own conversio
 - ``Prepared``: a read compiled from a queryset whose one varying value is an id; rows come back
   through the same converters the ORM applies (SQLite's text datetimes, say). ``instance``
   makes the model instance from such a row, as the ORM would with ``only()``.
+  ``PreparedObjects``: the same for model instances with their select_related objects.
 - ``together()``: on PostgreSQL, the INSERTs inside it whose new ids nobody reads
   (``insert(..., deferrable=True)``, ``insert_rows(..., deferrable=True)``) wait and go to the
   server as one round trip: before any other statement runs on the connection (the order of
@@ -30,6 +31,7 @@ from typing import Any, TypeVar
 
 from django.db import connections
 from django.db.models import Field, Model, QuerySet
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.signals import post_save, pre_save
 
 M = TypeVar("M", bound=Model)
@@ -269,3 +271,69 @@ class Prepared:
             for function in functions:
                 values[position] = function(values[position], expression, connection)
         return tuple(values)
+
+
+class PreparedObjects:
+    """Model instances read by one id, the query compiled once per database connection.
+
+    ``PreparedObjects(lambda pk: Ticket.objects.select_related("customer").filter(pk=pk))``
+    then ``.all(ticket_id)`` -> the instances the queryset gives, its select_related objects
+    attached, in its order; ``.first(ticket_id)`` -> the first or None. Built as Django's
+    ModelIterable builds them, from the same compiler's select and converters: what costs
+    here is compiling a query of five joins, not running it. The queryset must vary in that
+    one value only (no "now", no scope: the caller tests those), and may not use
+    annotations, only()/defer() or prefetch_related (prefetch on the result instead)."""
+
+    def __init__(self, build: Callable[[int], QuerySet[Any]]) -> None:
+        self.build = build
+
+    def _plan(self, connection: Any) -> tuple[Any, ...]:
+        plans: dict[int, Any] = connection.__dict__.setdefault("_kefu_prepared_objects", {})
+        plan = plans.get(id(self))
+        if plan is None:
+            queryset = self.build(_MARKER)
+            prefetch: tuple[Any, ...] = getattr(queryset, "_prefetch_related_lookups", ())
+            if queryset.query.annotation_select or prefetch:
+                raise TypeError("no annotations or prefetch_related in a prepared read")
+            if queryset.query.deferred_loading != (frozenset(), True):
+                raise TypeError("no only() or defer() in a prepared read")
+            compiler = queryset.query.get_compiler(connection=connection)
+            sql, params = compiler.as_sql()
+            places = [index for index, value in enumerate(params) if value == _MARKER]
+            if len(places) != 1:
+                raise TypeError("the queryset must use its id exactly once")
+            select, klass_info = compiler.select, compiler.klass_info
+            converters = compiler.get_converters([col for col, _, _ in select])
+            fields = klass_info["select_fields"]
+            start, end = fields[0], fields[-1] + 1
+            init_list = [column[0].target.attname for column in select[start:end]]
+            populators = get_related_populators(klass_info, select, connection.alias)
+            plan = (sql, list(params), places[0], converters, klass_info["model"])
+            plan = plans[id(self)] = (*plan, start, end, init_list, populators)
+        return plan
+
+    def all(self, value: int, *, using: str = "default") -> list[Any]:
+        connection = connections[using]
+        sql, params, place, converters, model, start, end, init_list, populators = self._plan(
+            connection
+        )
+        params = list(params)
+        params[place] = value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            values = list(row)
+            for position, (functions, expression) in converters.items():
+                for function in functions:
+                    values[position] = function(values[position], expression, connection)
+            obj = model.from_db(connection.alias, init_list, values[start:end])
+            for populator in populators:
+                populator.populate(values, obj)
+            found.append(obj)
+        return found
+
+    def first(self, value: int, *, using: str = "default") -> Any | None:
+        found = self.all(value, using=using)
+        return found[0] if found else None

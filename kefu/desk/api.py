@@ -39,7 +39,10 @@ from kefu.desk.selectors import (
     capped_count,
     first_page_ids,
     list_count_cap,
+    ticket_approvals,
+    ticket_comments,
     ticket_list,
+    ticket_transitions,
 )
 from kefu.desk.services import (
     StepFields,
@@ -166,7 +169,7 @@ def ticket_out(ticket: Ticket, facts: dict[str, int] | None = None) -> dict[str,
 def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
     answer = ticket_out(ticket, page_row_facts([ticket.pk], timezone.now())[ticket.pk])
     comments = []
-    for comment in ticket.comments.select_related("author").prefetch_related("attachments"):
+    for comment in ticket_comments(ticket):
         comments.append(
             {
                 "id": comment.pk,
@@ -217,7 +220,7 @@ def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
                     "actor": ref(step.actor),
                     "created_at": local_time(step.created_at),
                 }
-                for step in ticket.transitions.select_related("actor")
+                for step in ticket_transitions(ticket)
             ],
             "approvals": [
                 {
@@ -228,7 +231,7 @@ def ticket_detail_out(ticket: Ticket, user: User) -> dict[str, Any]:
                     "amount": f"{approval.amount:.2f}" if approval.amount is not None else None,
                     "created_at": local_time(approval.created_at),
                 }
-                for approval in ticket.approvals.select_related("approver")
+                for approval in ticket_approvals(ticket)
             ],
         }
     )

@@ -14,16 +14,23 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
+from kefu.core import fastsql
 from kefu.core.phones import InvalidPhone, normalize_mobile
 from kefu.customers.models import Customer
 from kefu.desk.access import tickets_for_user
 from kefu.desk.listing import facets_condition
-from kefu.desk.models import Ticket, TicketSearchGram
+from kefu.desk.models import (
+    Ticket,
+    TicketApproval,
+    TicketComment,
+    TicketSearchGram,
+    TicketTransition,
+)
 from kefu.desk.services import subject_grams
 from kefu.desk.workflow import OPEN_STATUSES
 from kefu.org.access import member_team_ids
@@ -286,12 +293,43 @@ def list_count_cap(q: str) -> int:
     return SEARCH_COUNT_CAP if q.strip() else COUNT_CAP
 
 
+# A ticket's comments (with their authors), transitions (with their actors) and approvals
+# (with their approvers), in their models' order: read on every ticket page and API detail,
+# compiled once per connection (kefu.core.fastsql).
+COMMENTS = fastsql.PreparedObjects(
+    lambda pk: TicketComment.objects.select_related("author").filter(ticket_id=pk)
+)
+TRANSITIONS = fastsql.PreparedObjects(
+    lambda pk: TicketTransition.objects.select_related("actor").filter(ticket_id=pk)
+)
+APPROVALS = fastsql.PreparedObjects(
+    lambda pk: TicketApproval.objects.select_related("approver").filter(ticket_id=pk)
+)
+
+
+def ticket_comments(ticket: Ticket) -> list[TicketComment]:
+    """The ticket's comments in order, each with its author and its attachments."""
+    comments: list[TicketComment] = COMMENTS.all(ticket.pk)
+    prefetch_related_objects(comments, "attachments")
+    return comments
+
+
+def ticket_transitions(ticket: Ticket) -> list[TicketTransition]:
+    found: list[TicketTransition] = TRANSITIONS.all(ticket.pk)
+    return found
+
+
+def ticket_approvals(ticket: Ticket) -> list[TicketApproval]:
+    found: list[TicketApproval] = APPROVALS.all(ticket.pk)
+    return found
+
+
 def ticket_timeline_entries(ticket: Ticket) -> list[dict[str, Any]]:
     """Comments and transitions in time order, for the detail page."""
     entries: list[dict[str, Any]] = []
-    for comment in ticket.comments.select_related("author").prefetch_related("attachments"):
+    for comment in ticket_comments(ticket):
         entries.append({"kind": "comment", "at": comment.created_at, "item": comment})
-    for transition in ticket.transitions.select_related("actor"):
+    for transition in ticket_transitions(ticket):
         entries.append({"kind": "transition", "at": transition.created_at, "item": transition})
     entries.sort(key=lambda entry: (entry["at"], entry["kind"] == "comment"))
     return entries

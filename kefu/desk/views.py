@@ -34,6 +34,7 @@ from kefu.desk.selectors import (
     first_page_ids,
     list_count_cap,
     queue_counts,
+    ticket_approvals,
     ticket_list,
     ticket_timeline_entries,
     unread_notifications,
@@ -334,7 +335,7 @@ def _detail_context(ticket: Ticket, user: User) -> dict[str, Any]:
         "root_causes": Ticket.RootCause.choices,
         "proposals": Ticket.Proposal.choices,
         "departments": Department.objects.all(),
-        "approvals": ticket.approvals.select_related("approver"),
+        "approvals": ticket_approvals(ticket),
         "panels_main": detail_panels(ticket, user, "main"),
         # side panels ordered before 50 (the customer) come above the ticket's details, the
         # rest (portal link, mail) below its steps

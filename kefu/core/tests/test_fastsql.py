@@ -324,3 +324,74 @@ def test_the_visibility_test_agrees_with_the_scope_filter(
             if customer_visible(user, serving_team_id=c.serving_team_id, owner_id=c.owner_id)
         }
         assert tested == expected, user.username
+
+
+# --- PreparedObjects: instances with their select_related objects, compiled once --------------
+
+TICKETS_WITH_PEOPLE = fastsql.PreparedObjects(
+    lambda pk: (
+        Ticket.objects.select_related("customer", "assignee", "team", "created_by")
+        .filter(pk=pk)
+        .order_by()
+    )
+)
+TRANSITIONS_OF = fastsql.PreparedObjects(
+    lambda pk: TicketTransition.objects.select_related("actor").filter(ticket_id=pk)
+)
+
+
+def test_prepared_objects_are_the_instances_the_orm_loads(customer: Customer, agent: User) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000020"))
+    expected = (
+        Ticket.objects.select_related("customer", "assignee", "team", "created_by")
+        .filter(pk=ticket.pk)
+        .get()
+    )
+    loaded = TICKETS_WITH_PEOPLE.first(ticket.pk)
+    assert loaded is not None
+    assert expected.team is not None
+    assert not loaded._state.adding
+    for field in Ticket._meta.concrete_fields:  # converted as the ORM converts (SQLite: text)
+        assert getattr(loaded, field.attname) == getattr(expected, field.attname), field.name
+        assert type(getattr(loaded, field.attname)) is type(getattr(expected, field.attname))
+    with CaptureQueriesContext(connection) as queries:  # the related rows came with it
+        assert loaded.customer.name == customer.name
+        assert loaded.assignee.username == agent.username
+        assert loaded.team.name == expected.team.name
+        assert loaded.created_by.pk == agent.pk
+    assert len(queries) == 0
+    assert TICKETS_WITH_PEOPLE.first(ticket.pk + 1000) is None
+
+
+def test_prepared_objects_keep_the_models_order_and_empty_relations(
+    customer: Customer, agent: User
+) -> None:
+    ticket = fastsql.insert(_full_ticket(customer, agent, "GD20261126-000021"))
+    now = timezone.now()
+    steps = [
+        TicketTransition(ticket=ticket, actor=agent, from_status="", to_status="new"),
+        TicketTransition(ticket=ticket, actor=None, from_status="new", to_status="open"),
+        TicketTransition(ticket=ticket, actor=agent, from_status="open", to_status="closed"),
+    ]
+    for offset, step in zip((3, 1, 2), steps, strict=True):
+        step.created_at = now - timedelta(minutes=offset)
+    fastsql.insert_many(steps)
+    expected = list(TicketTransition.objects.filter(ticket=ticket).select_related("actor"))
+    with CaptureQueriesContext(connection) as queries:
+        loaded = TRANSITIONS_OF.all(ticket.pk)
+        assert [(s.pk, s.actor.pk if s.actor else None) for s in loaded] == [
+            (s.pk, s.actor_id) for s in expected
+        ]
+    assert len(queries) == 1
+    assert [s.to_status for s in loaded] == ["new", "closed", "open"]  # created_at order
+    assert TRANSITIONS_OF.all(ticket.pk + 1000) == []
+
+
+def test_a_prepared_read_of_objects_refuses_what_it_cannot_build() -> None:
+    for build in (
+        lambda pk: Ticket.objects.filter(pk=pk).only("id"),
+        lambda pk: Ticket.objects.filter(pk=pk).prefetch_related("comments"),
+        lambda pk: Ticket.objects.filter(pk=pk, parent_id=pk),
+    ):
+        with pytest.raises(TypeError):
+            fastsql.PreparedObjects(build).first(1)
