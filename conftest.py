@@ -169,6 +169,18 @@ def make_user(org: dict[str, Any]) -> Callable[..., User]:
 
 
 @pytest.fixture
+def scope_people(make_user: Callable[..., User]) -> dict[str, User]:
+    """One person per kind of data scope: an agent of team A, a supervisor of team B, a
+    manager (everything) and an agent in no team (only what is theirs)."""
+    return {
+        "agent": make_user("zhangsan", "agent", teams=("team_a",)),
+        "supervisor": make_user("lisi", "supervisor", teams=("team_b",)),
+        "manager": make_user("wangwu", "manager"),
+        "nobody": make_user("zhaoliu", "agent"),
+    }
+
+
+@pytest.fixture
 def agent(make_user: Callable[..., User]) -> User:
     return make_user("agent", "agent", teams=("team_a",))
 

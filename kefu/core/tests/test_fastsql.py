@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -301,12 +300,9 @@ def test_a_prepared_read_must_use_its_id_once() -> None:
 
 
 def test_the_visibility_test_agrees_with_the_scope_filter(
-    make_user: Callable[..., User], org: dict[str, Any]
+    scope_people: dict[str, User], org: dict[str, Any]
 ) -> None:
-    agent = make_user("zhangsan", "agent", teams=("team_a",))
-    supervisor = make_user("lisi", "supervisor", teams=("team_b",))
-    manager = make_user("wangwu", "manager")
-    nobody = make_user("zhaoliu", "agent")
+    agent, supervisor, manager, nobody = scope_people.values()
     customers = [
         Customer.objects.create(name="甲", serving_team=org["team_a"]),
         Customer.objects.create(name="乙", serving_team=org["team_b"]),

@@ -3,7 +3,6 @@ agree with the list's filter (ticket_scope_filter) for every kind of user and ti
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,12 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_one_ticket_test_agrees_with_the_list_filter(
-    make_user: Callable[..., User], org: dict[str, Any]
+    scope_people: dict[str, User], org: dict[str, Any]
 ) -> None:
-    agent = make_user("zhangsan", "agent", teams=("team_a",))
-    supervisor = make_user("lisi", "supervisor", teams=("team_b",))
-    manager = make_user("wangwu", "manager")
-    nobody = make_user("zhaoliu", "agent")
+    agent, supervisor, manager, nobody = scope_people.values()
     owned = Customer.objects.create(name="丁", owner=nobody)
     in_a = Customer.objects.create(name="甲", serving_team=org["team_a"])
     in_b = Customer.objects.create(name="乙", serving_team=org["team_b"])
