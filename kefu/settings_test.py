@@ -22,6 +22,9 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "calls": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "calls"},
 }
+# Off whatever KEFU_REDIS_URL says (the caches above are each process's own); the token
+# cache's own tests turn it on (kefu/api/tests/test_token_cache.py).
+API_TOKEN_CACHE = False
 CTI_SECRET = "test-cti-secret"  # noqa: S105 (tests sign call events with it)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
