@@ -15,6 +15,7 @@ from kefu.api.auth import AuthedRequest
 from kefu.api.errors import error_body
 from kefu.api.output import local_time, ref, trusted
 from kefu.api.schemas import ERRORS, MAX_ID, ErrorOut, Id
+from kefu.core import fastsql
 from kefu.core.exceptions import ApplicationError
 from kefu.desk.access import attachment_get_for_user, ticket_get_for_user
 from kefu.desk.downloads import attachment_response
@@ -97,6 +98,12 @@ LIST_COLUMNS = (
     "updated_at",
 )
 
+
+# A list page's rows by their ids, with their customers, assignees and teams: compiled once per
+# connection and page length (kefu.core.fastsql), which cost as much as running it.
+PAGE_ROWS = fastsql.PreparedValues(
+    lambda ids: Ticket.objects.filter(id__in=ids).values(*LIST_COLUMNS).order_by("-id")
+)
 
 # get_type_display() hashes the lazily translated choices on every call (2 ms a page of 25)
 _TYPE_LABELS = dict(Ticket.Type.choices)
@@ -302,11 +309,7 @@ def tickets_list(request: AuthedRequest, filters: Query[TicketListQuery]) -> Tic
     else:
         offset = (filters.page - 1) * filters.page_size
         page_ids = list(ids[offset : offset + filters.page_size])
-    page = (
-        list(Ticket.objects.filter(id__in=page_ids).values(*LIST_COLUMNS).order_by("-id"))
-        if page_ids
-        else []
-    )
+    page = PAGE_ROWS.rows(page_ids)
     if count is None:
         count = capped_count(tickets, cap)
     # the page's work order counts (and any other facet's facts): one query for the 25 ids

@@ -391,3 +391,48 @@ def test_a_prepared_read_of_objects_refuses_what_it_cannot_build() -> None:
     ):
         with pytest.raises(TypeError):
             fastsql.PreparedObjects(build).first(1)
+
+
+# --- PreparedValues: values() rows by a list of ids ----------------------------------------------
+
+ROWS_BY_IDS = fastsql.PreparedValues(
+    lambda ids: (
+        Ticket.objects.filter(id__in=ids)
+        .values("id", "number", "created_at", "compensation_amount", "customer__name", "team__name")
+        .order_by("-id")
+    )
+)
+
+
+def test_prepared_values_are_the_rows_values_gives(customer: Customer, agent: User) -> None:
+    tickets = [
+        fastsql.insert(_full_ticket(customer, agent, f"GD20261126-0000{n}")) for n in (30, 31, 32)
+    ]
+    ids = [t.pk for t in tickets]
+
+    def expected(wanted: list[int]) -> list[dict[str, Any]]:
+        return [
+            dict(row)
+            for row in Ticket.objects.filter(id__in=wanted)
+            .values(
+                "id", "number", "created_at", "compensation_amount", "customer__name", "team__name"
+            )
+            .order_by("-id")
+        ]
+
+    for wanted in (ids, ids[:1], [ids[2], ids[0]], [ids[0], ids[0], ids[1]], [ids[0], 10**12]):
+        assert ROWS_BY_IDS.rows(wanted) == expected(wanted), wanted
+    row = ROWS_BY_IDS.rows(ids[:1])[0]
+    assert type(row["created_at"]) is type(tickets[0].created_at)  # converted (SQLite: text)
+    assert row["compensation_amount"] == Decimal("1234.56")
+    with CaptureQueriesContext(connection) as queries:
+        assert ROWS_BY_IDS.rows([]) == []
+    assert len(queries) == 0
+
+
+def test_prepared_values_refuse_a_queryset_that_uses_an_id_twice() -> None:
+    twice = fastsql.PreparedValues(
+        lambda ids: Ticket.objects.filter(id__in=ids, parent_id__in=ids).values("id")
+    )
+    with pytest.raises(TypeError, match="exactly once"):
+        twice.rows([1, 2])
