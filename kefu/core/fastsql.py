@@ -233,6 +233,23 @@ def instance(model: type[M], values: dict[str, Any], *, using: str = "default") 
     return model.from_db(using, names, [values[name] for name in names])
 
 
+def _fetch(
+    connection: Any, sql: str, params: list[Any], converters: dict[int, Any]
+) -> list[list[Any]]:
+    """Run a compiled read; its rows, each value through the converters the ORM applies."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    rows = []
+    for row in fetched:
+        values = list(row)
+        for position, (functions, expression) in converters.items():
+            for function in functions:
+                values[position] = function(values[position], expression, connection)
+        rows.append(values)
+    return rows
+
+
 class Prepared:
     """A read by one id, compiled once per database connection.
 
@@ -262,16 +279,8 @@ class Prepared:
         params = list(params)
         for place in places:
             params[place] = value
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-        if row is None or not converters:
-            return tuple(row) if row is not None else None
-        values = list(row)
-        for position, (functions, expression) in converters.items():
-            for function in functions:
-                values[position] = function(values[position], expression, connection)
-        return tuple(values)
+        rows = _fetch(connection, sql, params, converters)
+        return tuple(rows[0]) if rows else None
 
 
 class PreparedObjects:
@@ -320,15 +329,8 @@ class PreparedObjects:
         )
         params = list(params)
         params[place] = value
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
         found = []
-        for row in rows:
-            values = list(row)
-            for position, (functions, expression) in converters.items():
-                for function in functions:
-                    values[position] = function(values[position], expression, connection)
+        for values in _fetch(connection, sql, params, converters):
             obj = model.from_db(connection.alias, init_list, values[start:end])
             for populator in populators:
                 populator.populate(values, obj)
@@ -381,14 +383,7 @@ class PreparedValues:
         params = list(params)
         for place, value in zip(places, ids, strict=True):
             params[place] = value
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
-        found = []
-        for row in fetched:
-            values = list(row)
-            for position, (functions, expression) in converters.items():
-                for function in functions:
-                    values[position] = function(values[position], expression, connection)
-            found.append(dict(zip(names, values, strict=True)))
-        return found
+        return [
+            dict(zip(names, values, strict=True))
+            for values in _fetch(connection, sql, params, converters)
+        ]
