@@ -64,6 +64,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import screenpop
 from wrkload import WRK, WrkSample, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +95,10 @@ REQUESTS = {
     "dashboard": 300,
     "ticket_create": 600,
 }
-SCENARIOS = tuple(REQUESTS)
+# screen_pop is not a closed loop of one request: 40 polling browsers and a caller (screenpop.py)
+SCENARIOS = (*REQUESTS, "screen_pop")
+SCREEN_POP_SECONDS = 20.0  # per phase (idle, busy); --scale multiplies it
+CTI_SECRET = "kefu-bench-cti-secret"  # noqa: S105 (the bench's own server, loopback only)
 WRK_SECONDS = 10.0  # length of one run with the wrk client (--scale multiplies it)
 WRK_TABLE = 8_000  # requests generated per wrk run (wrk wraps around if it sends more)
 RUN_TIME_CAP = 120.0  # seconds: stop issuing requests in a run after this long, whatever happens
@@ -176,6 +180,8 @@ class DatabaseResult:
     jobs_peak_mib: dict[str, float | None] = field(default_factory=dict)
     tickets_visible_to_agent: int = 0  # the sample the ticket scenarios draw on
     ticket_queries: list[str] = field(default_factory=list)
+    # screen_pop: "idle" (the agents' polls alone) and "busy" (with the queues at c=8)
+    screen_pop: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -514,6 +520,7 @@ def database_env(database: str, *, reuse: bool = False) -> Iterator[dict[str, st
             "KEFU_DEBUG": "0",
             "KEFU_HTTPS": "0",  # plain http on 127.0.0.1: cookies must not need TLS
             "KEFU_LOG_LEVEL": "WARNING",
+            "KEFU_CTI_SECRET": CTI_SECRET,
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -564,10 +571,16 @@ class Sample:
 
 
 async def load(
-    *, base_url: str, token: str, concurrency: int, total: int, make: Callable[[int], RequestSpec]
+    *,
+    base_url: str,
+    token: str,
+    concurrency: int,
+    total: int,
+    make: Callable[[int], RequestSpec],
+    run_for: float = RUN_TIME_CAP,
 ) -> Sample:
     """`total` requests from `concurrency` workers, each sending its next request as soon as
-    the previous answer arrives (closed loop).
+    the previous answer arrives (closed loop), for `run_for` seconds at most.
 
     Latencies are in seconds.
     """
@@ -579,7 +592,7 @@ async def load(
         base_url=base_url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT
     ) as client:
         started = time.perf_counter()
-        deadline = started + RUN_TIME_CAP
+        deadline = started + min(run_for, RUN_TIME_CAP)
 
         async def worker() -> None:
             nonlocal issued
@@ -1111,9 +1124,99 @@ def bench_database(
                 if scenario == "ticket_create" and reuse:
                     removed = tickets_delete_after(created_after, env=env, logfile=logfile)
                     log(f"{database}: --reuse: removed the {removed} tickets the run created")
+            if "screen_pop" in scenarios:
+                result.screen_pop = screen_pop_phases(
+                    server.base_url,
+                    token,
+                    rng,
+                    env=env,
+                    logfile=logfile,
+                    database=database,
+                    client=client,
+                    seconds=SCREEN_POP_SECONDS * scale,
+                )
             return result
         finally:
             server.stop()
+
+
+def screen_pop_phases(
+    base_url: str,
+    token: str,
+    rng: random.Random,
+    *,
+    env: dict[str, str],
+    logfile: Path,
+    database: str,
+    client: str,
+    seconds: float,
+) -> dict[str, dict[str, Any]]:
+    """The screen pop's two phases (bench/screenpop.py): 40 agents' browsers polling and a
+    caller ringing them, first on a server doing nothing else, then with the agent queues
+    loaded at c=8 alongside. The agents, sessions and calls are removed afterwards."""
+    _seconds, output = kefu(["shell", "-c", screenpop.setup_code()], env=env, logfile=logfile)
+    setup = json.loads(output.strip().splitlines()[-1])
+    phases: dict[str, dict[str, Any]] = {}
+    queue = ticket_queue_maker(rng)
+
+    async def background(length: float) -> int:
+        if client == "wrk":
+            driven = await asyncio.to_thread(
+                run_wrk,
+                base_url=base_url,
+                token=token,
+                concurrency=8,
+                total=WRK_TABLE,
+                make=queue,
+                seconds=length,
+            )
+            return len(driven.latencies)
+        sample = await load(
+            base_url=base_url,
+            token=token,
+            concurrency=8,
+            total=WRK_TABLE * 10,  # more than it can send: the clock stops it
+            make=queue,
+            run_for=length,
+        )
+        return len(sample.latencies)
+
+    try:
+        for phase, busy in (("idle", None), ("busy", background)):
+            log(
+                f"{database}: screen_pop {phase}: {screenpop.AGENTS} agents polling every "
+                f"{screenpop.POLL_SECONDS * 1000:.0f} ms, {screenpop.CALLS_PER_SECOND:g} calls/s"
+                + (", ticket queues at c=8 alongside" if busy else "")
+                + f", {seconds:.0f} s"
+            )
+            sample = asyncio.run(
+                screenpop.run(
+                    base_url=base_url,
+                    secret=CTI_SECRET,
+                    setup=setup,
+                    seconds=seconds,
+                    rng=rng,
+                    background=busy,
+                )
+            )
+            phases[phase] = screenpop.summary(sample)
+            figures = phases[phase]
+            log(
+                f"    {figures['cards']} of {figures['rings']} rings popped, missed "
+                f"{figures['missed']}; pop p50 {figures['pop_p50_ms']} ms, p95 "
+                f"{figures['pop_p95_ms']} ms, max {figures['pop_max_ms']} ms; "
+                f"{figures['polls']} polls (p95 {figures['poll_p95_ms']} ms); "
+                f"event post p95 {figures['event_p95_ms']} ms; background requests "
+                f"{figures['background_requests']}"
+            )
+            for error in figures["errors"]:
+                log(f"    error: {error}")
+    finally:
+        _seconds, output = kefu(
+            ["shell", "-c", screenpop.teardown_code(setup)], env=env, logfile=logfile
+        )
+        log(f"{database}: screen_pop: removed {output.strip().splitlines()[-1]}")
+    return phases
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1141,6 +1244,26 @@ def markdown(results: list[DatabaseResult]) -> str:
         f"{os.cpu_count()} cores. CPU probe: milliseconds one core took for a fixed "
         "pure-Python loop just before the run (lower is faster; see cpu_probe_ms).",
     ]
+    pops = [(db, phase, figures) for db in results for phase, figures in db.screen_pop.items()]
+    if pops:
+        lines += [
+            "",
+            "| Database | Screen pop | Agents polling | Rings | Cards | Missed | p50 ms | p95 ms "
+            "| max ms | Poll p95 ms | Event post p95 ms | Background requests |",
+            "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        ]
+        for db, phase, f in pops:
+            lines.append(
+                f"| {db.database} | {phase} | {f['agents']} | {f['rings']} | {f['cards']} | "
+                f"{f['missed']} | {f['pop_p50_ms']} | {f['pop_p95_ms']} | {f['pop_max_ms']} | "
+                f"{f['poll_p95_ms']} | {f['event_p95_ms']} | {f['background_requests']} |"
+            )
+        lines += [
+            "",
+            "Screen pop: from the start of the PBX's signed `ringing` post to the moment the "
+            "ringing agent's poll (every 500 ms) brings the caller's card; busy = the agent "
+            "queues loaded at c=8 alongside.",
+        ]
     searches = [
         (db, r)
         for db in results
@@ -1224,6 +1347,18 @@ def targets(results: list[DatabaseResult]) -> list[str]:
                     f"- {db.database}: {what} p95 at concurrency 8 = {run8.p95_ms:.1f} ms "
                     f"(target < {limit} ms, 1,000,000 tickets): {verdict}"
                 )
+        for phase, figures in db.screen_pop.items():
+            ok = (
+                figures["pop_p95_ms"] < 1000
+                and not figures["missed"]
+                and not figures["errors"]
+                and figures["cards"]
+            )
+            out.append(
+                f"- {db.database}: screen pop p95 ({phase}, {figures['agents']} agents polling) = "
+                f"{figures['pop_p95_ms']} ms, {figures['missed']} missed of {figures['rings']} "
+                f"(target < 1000 ms): {'met' if ok else 'MISSED'}"
+            )
         if db.database == "postgresql":
             ticket_creates = [
                 r for r in db.runs if r.scenario == "ticket_create" and r.concurrency > 1
