@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import ApiClient
 from kefu.customers.models import Customer
 from kefu.desk.models import Ticket, TicketCounter
 from kefu.desk.services import TicketInput, ticket_create
@@ -80,3 +82,47 @@ def test_concurrent_creates_get_distinct_gap_free_numbers(
     day = numbers[0][:10]
     assert numbers == [f"{day}-{n:06d}" for n in range(1, count + 1)]
     assert stored == numbers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_500_concurrent_creates_over_the_api_give_500_tickets_with_500_numbers(
+    api_as: Callable[[User], ApiClient], agent: User, customer: Customer, tmp_path: Path
+) -> None:
+    # given 16 API clients (the token is stored before the threads start)
+    total, threads = 500, 16
+    clients = [api_as(agent) for _ in range(threads)]
+
+    def work(index: int) -> list[tuple[int, str]]:
+        answers = []
+        for n in range(index, total, threads):
+            body = {
+                "type": "inquiry",
+                "channel": "phone",
+                "customer_id": customer.pk,
+                "subject": f"并发来电{n}",
+                "priority": "normal",
+            }
+            answer = clients[index].post("/api/v1/tickets", body)
+            answers.append((answer.status_code, answer.json().get("number", "")))
+        return answers
+
+    # when they all post at once
+    with shared_database(tmp_path):
+        answers = [pair for chunk in unwrap(run_threads(threads, work)) for pair in chunk]
+        stored = in_thread(
+            lambda: list(
+                Ticket.objects.values_list("number", "first_response_due", "resolution_due")
+            )
+        )
+    # then every create answered 201 with its own number, and exactly those are stored
+    assert [status for status, _ in answers] == [201] * total
+    numbers = sorted(number for _, number in answers)
+    assert len(set(numbers)) == total
+    assert sorted(row[0] for row in stored) == numbers
+    assert all(row[1] and row[2] for row in stored)  # none without due times
+    # gap-free per day (the run may cross local midnight)
+    by_day: dict[str, list[int]] = {}
+    for number in numbers:
+        by_day.setdefault(number[:10], []).append(int(number[11:]))
+    for day, values in by_day.items():
+        assert values == list(range(1, len(values) + 1)), day
