@@ -7,9 +7,11 @@ The secret comes from --secret or KEFU_CTI_SECRET. Timestamps of the events are 
 minus the durations given (--wait, --talk), so the call lies in the recent past; --at sets the
 time the call came in instead (ISO 8601), e.g. to replay an out-of-hours call. --pause waits
 that many seconds between posts (a browser walk sees the screen pop before the answer).
---retry posts every event twice (the second must answer duplicate=true). --order changes the
-order the events are posted in (out of order). Only the standard library: a PBX integrator can
-copy the signing part. Talks only to loopback addresses unless --any-host is given.
+--retry posts every event twice, the second signed anew at its own time as a PBX retries (it
+must answer duplicate=true; the same signed request twice would be refused as a replay).
+--order changes the order the events are posted in (out of order). Only the standard library:
+a PBX integrator can copy the signing part. Talks only to loopback addresses unless --any-host
+is given.
 
 Exit status 0 when every post answered 200.
 """
@@ -43,9 +45,19 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     )
 
 
-def post_event(url: str, secret: str, event: dict[str, Any]) -> tuple[int, Any, float]:
+def post_event(
+    url: str, secret: str, event: dict[str, Any], *, after: str = ""
+) -> tuple[int, Any, float, str]:
+    """Sign and post one event; the answer's status, body, seconds and the timestamp signed.
+
+    ``after``: the timestamp of an earlier attempt of this event. A retry is signed anew at
+    its own time (Kefu refuses the same signed request twice as a replay), so it waits for the
+    next second if need be."""
     body = json.dumps(event, ensure_ascii=False).encode()
     timestamp = str(int(time.time()))
+    while timestamp == after:
+        time.sleep(1.001 - time.time() % 1)
+        timestamp = str(int(time.time()))
     request = urllib.request.Request(  # noqa: S310 (http(s) only: checked in main)
         url.rstrip("/") + "/api/v1/calls/events",
         data=body,
@@ -67,7 +79,7 @@ def post_event(url: str, secret: str, event: dict[str, Any]) -> tuple[int, Any, 
         answer: Any = json.loads(text)
     except ValueError:
         answer = text.decode("utf-8", "replace")[:500]
-    return status, answer, elapsed
+    return status, answer, elapsed, timestamp
 
 
 def call_events(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
@@ -162,8 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     for index, name in enumerate(order):
         if index and args.pause:
             time.sleep(args.pause)
+        signed = ""
         for attempt in range(2 if args.retry else 1):
-            status, answer, elapsed = post_event(args.url, args.secret, events[name])
+            status, answer, elapsed, signed = post_event(
+                args.url, args.secret, events[name], after=signed
+            )
             ok = ok and status == 200
             label = name + (" (retry)" if attempt else "")
             shown = json.dumps(answer, ensure_ascii=False)

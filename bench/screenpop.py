@@ -116,7 +116,8 @@ with transaction.atomic():
     for user in users:
         user.groups.clear()
         user.delete()
-print(json.dumps({"calls": calls, "callbacks": callbacks, "logs": logs, "sessions": sessions, "users": len(users)}))
+removed = {"calls": calls, "callbacks": callbacks, "logs": logs, "sessions": sessions}
+print(json.dumps({**removed, "users": len(users)}))
 """
 
 

@@ -23,6 +23,7 @@ from kefu.calls import signing
 from kefu.calls.models import Call, CallbackTask
 from kefu.calls.selectors import callback_get_for_user, callbacks_for_user, calls_for_user
 from kefu.calls.services import CallEventInput, call_event_ingest, callback_record_attempt
+from kefu.core.exceptions import ApplicationError
 from kefu.core.phones import mask_mobile
 
 logger = logging.getLogger("kefu.calls")
@@ -52,7 +53,8 @@ class CtiSignature(APIKeyHeader):
     openapi_description = (
         "`X-Kefu-Signature: sha256=<hex>`，即 HMAC-SHA256(KEFU_CTI_SECRET, "
         "`<X-Kefu-Timestamp>.<原始请求体>`)；`X-Kefu-Timestamp` 为签名时的 Unix 秒，"
-        "与服务器时间相差超过 5 分钟即拒绝（防重放）。"
+        "与服务器时间相差超过 5 分钟即拒绝；已接受过的同一签名再次提交也拒绝（防重放），"
+        "重试请用重试时的时间戳重新签名。"
     )
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
@@ -66,7 +68,16 @@ class CtiSignature(APIKeyHeader):
             signature=key or "",
             body=request.body,
         )
-        return "pbx" if ok else None
+        if not ok:
+            return None
+        if signing.replayed(key or ""):
+            logger.warning("call event refused: a replay of an accepted signed request")
+            raise ApplicationError(
+                _("这条签名的请求已经收到过（重放）：重试请用重试时的时间戳重新签名。"),
+                code="replayed",
+                status=401,
+            )
+        return key
 
 
 class CallEventIn(InputSchema):
@@ -209,7 +220,8 @@ def callback_out(task: CallbackTask) -> dict[str, Any]:
     description=(
         "事件 `ringing`（振铃）、`answered`（接听）、`hangup`（挂断）。按 (`call_id`, `event`) "
         "幂等：重发的事件返回 200 与首次相同的 `event_id`，不做任何修改。事件可乱序到达。"
-        "签名缺失、错误或时间戳超过 5 分钟 → 401，不保存任何内容。"
+        "签名缺失、错误或时间戳超过 5 分钟 → 401，不保存任何内容；同一签名的请求再次提交"
+        "（重放）→ 401，错误码 `replayed`，不保存任何内容。"
     ),
 )
 def call_event_post(request: HttpRequest, payload: CallEventIn) -> dict[str, Any]:
@@ -228,6 +240,8 @@ def call_event_post(request: HttpRequest, payload: CallEventIn) -> dict[str, Any
             acw_seconds=payload.acw_seconds,
         )
     )
+    # stored (or already there): the same signed request again is now a replay
+    signing.remember(str(request.auth))
     call = Call.objects.select_related("agent").get(pk=result.call.pk)
     return {
         "accepted": True,

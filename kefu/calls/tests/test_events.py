@@ -74,6 +74,45 @@ def test_an_unsigned_wrong_or_stale_event_is_a_401_and_stores_nothing(case: str)
     _nothing_stored()
 
 
+def test_the_same_signed_request_again_is_a_replay_401_and_stores_nothing() -> None:
+    # given an accepted event
+    client = Client()
+    stamp = str(int(time.time()))
+    assert post_event(client, event("ringing"), timestamp=stamp).status_code == 200
+    # when the very same signed request comes again (captured and replayed in the window)
+    replay = post_event(client, event("ringing"), timestamp=stamp)
+    # then it is refused, says why, and nothing changes
+    assert replay.status_code == 401
+    assert replay.json()["error"]["code"] == "replayed"
+    assert "重放" in replay.json()["error"]["message"]
+    assert (Call.objects.count(), CallEventLog.objects.count()) == (1, 1)
+    # and a replay of a new event's request is refused before anything is stored
+    hangup_stamp = str(int(time.time()))
+    assert post_event(client, event("hangup"), timestamp=hangup_stamp).status_code == 200
+    assert post_event(client, event("hangup"), timestamp=hangup_stamp).status_code == 401
+    assert CallEventLog.objects.count() == 2
+
+
+def test_a_request_that_failed_on_our_side_may_be_sent_again_unchanged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given the first attempt fails inside the server (nothing stored, a 500)
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("database went away")
+
+    stamp = str(int(time.time()))
+    client = Client(raise_request_exception=False)
+    with monkeypatch.context() as patch:
+        patch.setattr("kefu.calls.api.call_event_ingest", broken)
+        assert post_event(client, event("ringing"), timestamp=stamp).status_code == 500
+    _nothing_stored()
+    # when the PBX resends the same bytes, then it is taken: only accepted signatures count
+    again = post_event(client, event("ringing"), timestamp=stamp)
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is False
+    assert Call.objects.count() == 1
+
+
 def test_a_bearer_token_does_not_replace_the_signature(
     agent: User, api_as: Callable[[User | None], Any]
 ) -> None:
@@ -100,8 +139,9 @@ def test_a_signed_but_invalid_event_is_a_422_in_the_one_error_shape() -> None:
 
 
 def test_a_retried_event_answers_the_same_and_stores_nothing_new() -> None:
+    # a PBX retry is signed anew, with the time of the retry
     client = Client()
-    first = post_event(client, event("ringing")).json()
+    first = post_event(client, event("ringing"), timestamp=str(int(time.time()) - 2)).json()
     again = post_event(client, event("ringing"))
     assert again.status_code == 200
     assert again.json()["duplicate"] is True
