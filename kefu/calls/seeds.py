@@ -1,6 +1,8 @@
 """Phone for the demo company: the agents' lines (agent 8001, agent2 8002, supervisor 8101, so a
-replayed call can ring on a demo login) and two weeks of calls from the customers' numbers, with
-callback tasks for the recent missed ones. The large size adds nothing here."""
+replayed call can ring on a demo login) and a year of calls from the customers' numbers, 15–30
+a working day, with callback tasks for the recent missed ones. The last complete month is left
+to the monthly report's demo data (kefu/reports/builtin/demo.py), which writes its own calls
+for it. The large size adds nothing here."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from kefu.customers.models import Customer
 from kefu.org.models import User
 
 LINES = {"agent": "8001", "agent2": "8002", "supervisor": "8101"}
-DAYS = 14
+DAYS = 365
 
 
 @transaction.atomic
@@ -41,9 +43,10 @@ def seed(ctx: SeedContext) -> None:
     today = timezone.localdate()
     zone = timezone.get_current_timezone()
     calls: list[Call] = []
+    report_month = today.replace(day=1) - dt.timedelta(days=1)  # the report seeder's month
     for back in range(DAYS, 0, -1):
         day = today - dt.timedelta(days=back)
-        if day.weekday() >= 5:
+        if day.weekday() >= 5 or (day.year, day.month) == (report_month.year, report_month.month):
             continue
         for index in range(rng.randint(15, 30)):
             offered = dt.datetime.combine(day, dt.time(8, 30), tzinfo=zone) + dt.timedelta(

@@ -93,6 +93,25 @@ def test_demo_seed_is_deterministic_and_covers_every_role(db: None) -> None:
     from kefu.desk.models import Ticket
 
     assert Ticket.objects.count() > 100
+    # and a year of it, and of complaints and calls (what the desk's KPIs and archive show)
+    from kefu.calls.models import Call
+
+    today = timezone.localdate()
+    year_ago = today - timedelta(days=330)
+
+    def months(rows: Any) -> set[tuple[int, int]]:
+        return {(when.year, when.month) for when in rows}
+
+    tickets = Ticket.objects.values_list("created_at", flat=True)
+    complaints = Ticket.objects.filter(type="complaint").values_list("created_at", flat=True)
+    calls = Call.objects.values_list("offered_at", flat=True)
+    assert min(tickets).date() <= year_ago
+    assert min(complaints).date() <= year_ago
+    assert min(calls).date() <= year_ago
+    assert len(months(complaints)) >= 10
+    assert len(months(calls)) >= 12
+    outcomes = set(Call.objects.values_list("outcome", flat=True))
+    assert {Call.Outcome.ANSWERED, Call.Outcome.ABANDONED} <= outcomes
     # when the customers and orders are wiped and seeded again with the same seed (without the
     # desk's year of tickets this time: what must repeat is the customers and their orders)
     _wipe()
