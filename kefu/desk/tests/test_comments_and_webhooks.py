@@ -237,3 +237,38 @@ def test_a_breach_is_posted_to_breach_subscribers(
         tickets_sla_check(now=ticket.first_response_due)
     assert [json.loads(body)["event"] for _headers, body in handler.received] == ["ticket.breached"]
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+@pytest.mark.django_db
+def test_a_patch_a_comment_and_a_transition_each_post_ticket_updated(
+    receiver: tuple[str, type[_Receiver]],
+    open_ticket: Callable[..., Ticket],
+    api_as: Callable[[User], Any],
+    agent: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given a subscriber of updates only, and a ticket (its creation is not posted to it)
+    url, handler = receiver
+    WebhookSubscription.objects.create(url=url, secret="k", events=["ticket.updated"])
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = open_ticket()
+    assert handler.received == []
+    client = api_as(agent)
+    path = f"/api/v1/tickets/{ticket.pk}"
+    # when the agent raises the priority, replies, and starts work on it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.patch(path, {"priority": "urgent"}).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = {"body": "您好，已安排师傅今天下午上门。", "public": True}
+        assert client.post(f"{path}/comments", reply).status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(f"{path}/transitions", {"to": "in_progress", "note": "处理中"})
+        assert answer.status_code == 200, answer.content
+    # then each was posted, signed, as ticket.updated with the ticket as it then stood
+    payloads = [json.loads(body) for _headers, body in handler.received]
+    assert [p["event"] for p in payloads] == ["ticket.updated"] * 3
+    assert {p["ticket"]["number"] for p in payloads} == {ticket.number}
+    assert payloads[0]["ticket"]["priority"] == "urgent"
+    assert payloads[2]["ticket"]["status"] == "in_progress"
+    assert all(d.status == "delivered" for d in WebhookDelivery.objects.all())
+    assert WebhookDelivery.objects.count() == 3

@@ -84,6 +84,25 @@ def test_bulk_resolve_moves_every_ticket_through_its_lifecycle(
         assert ticket.transitions.last().note == "已解答"  # type: ignore[union-attr]
 
 
+def test_bulk_close_closes_every_resolved_ticket_and_records_each_step(
+    agent: User, open_ticket: Callable[..., Ticket], working: Callable[[Ticket], Ticket]
+) -> None:
+    # given three tickets the customer confirmed resolved
+    tickets = [working(open_ticket()) for _ in range(3)]
+    ids = [t.pk for t in tickets]
+    tickets_bulk(actor=agent, ids=ids, action="resolve", note="已解答")
+    # when the agent closes them at once
+    changed = tickets_bulk(actor=agent, ids=ids, action="close", note="客户确认")
+    # then every one is closed, with its own closing step by the agent
+    assert changed == 3
+    for ticket in Ticket.objects.filter(pk__in=ids):
+        assert ticket.status == Ticket.Status.CLOSED
+        last = ticket.transitions.order_by("id").last()
+        assert last is not None
+        assert (last.from_status, last.to_status, last.actor_id) == ("resolved", "closed", agent.pk)
+    assert TicketTransition.objects.filter(ticket_id__in=ids, to_status="closed").count() == 3
+
+
 def test_bulk_input_errors_are_clear_and_change_nothing(
     agent: User, open_ticket: Callable[..., Ticket]
 ) -> None:
