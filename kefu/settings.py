@@ -209,6 +209,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
+# models.W040: the open tickets' index carries extra columns (INCLUDE) on PostgreSQL; SQLite
+# builds the same index without them, as intended (kefu/desk/models.py, desk_ticket_open).
+SILENCED_SYSTEM_CHECKS += ["models.W040"]
 
 # Shared secret of the PBX / cloud call center: call events are signed with it (HMAC-SHA256).
 # Unset, every call event is refused.

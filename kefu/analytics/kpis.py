@@ -54,7 +54,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.analytics.models import ServiceCost
 from kefu.calls.models import Call
 from kefu.customers.models import Customer
-from kefu.desk.models import OPEN_TICKET_STATUSES, Ticket
+from kefu.desk.models import Ticket, open_tickets_q
 from kefu.orders.models import Order
 from kefu.org.models import Team, User
 
@@ -498,7 +498,7 @@ def _open_at(qs: QuerySet[Ticket], at: datetime) -> QuerySet[Ticket]:
     """Tickets open (created, not yet resolved, closed or cancelled) at ``at``."""
     if at >= timezone.now():
         # now or later: the same set, read through the indexes of the open statuses
-        return qs.filter(status__in=OPEN_TICKET_STATUSES, resolved_at__isnull=True)
+        return qs.filter(open_tickets_q(), resolved_at__isnull=True)
     # created before, and: unresolved and not closed by then, or resolved since. Written as
     # two OR arms on (resolved_at null, created_at) and resolved_at so that SQLite (MULTI-INDEX
     # OR) and PostgreSQL (BitmapOr) read desk_ticket_unresolved and desk_ticket_resolved.

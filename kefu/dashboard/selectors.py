@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from kefu.calls.models import Call
 from kefu.core.exceptions import Forbidden, NotFound
 from kefu.desk.access import tickets_for_user
-from kefu.desk.models import Ticket
+from kefu.desk.models import Ticket, open_tickets_q
 from kefu.desk.selectors import AGE_BUCKETS, age_filter, at_risk_filter, day_start
 from kefu.desk.workflow import OPEN_STATUSES, status_label
 from kefu.org.models import Membership, Team, User
@@ -317,7 +317,7 @@ def _open_figures(scope: DashboardScope, now: datetime) -> tuple[dict[str, Any],
         for bucket in AGE_BUCKETS
     }
     rows = list(
-        Ticket.objects.filter(scope.ticket_filter(), status__in=OPEN_STATUSES)
+        Ticket.objects.filter(scope.ticket_filter(), open_tickets_q())
         .values("status", "assignee_id")
         .annotate(
             n=Count("id"),

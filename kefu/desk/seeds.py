@@ -30,7 +30,7 @@ from kefu.core.seeding import SeedContext, fast_insert
 from kefu.customers.models import Customer
 from kefu.desk import sla
 from kefu.desk.escalation import tickets_sla_check
-from kefu.desk.models import Ticket, TicketCounter, TicketSearchGram
+from kefu.desk.models import Ticket, TicketCounter, TicketSearchGram, open_tickets_q
 from kefu.desk.services import (
     StepFields,
     TicketInput,
@@ -39,7 +39,6 @@ from kefu.desk.services import (
     ticket_create,
     ticket_transition,
 )
-from kefu.desk.workflow import OPEN_STATUSES
 from kefu.org.models import User
 from kefu.sla.engine import ticket_targets
 
@@ -501,7 +500,7 @@ def _seed_large(ctx: SeedContext) -> None:
         if sqlite_fast:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA synchronous=NORMAL")
-    still_open = Ticket.objects.filter(status__in=OPEN_STATUSES).count()
+    still_open = Ticket.objects.filter(open_tickets_q()).count()
     ctx.out(f"  {written} tickets (large), {still_open} open")
 
 

@@ -30,9 +30,9 @@ from kefu.desk.models import (
     TicketComment,
     TicketSearchGram,
     TicketTransition,
+    open_tickets_q,
 )
 from kefu.desk.services import subject_grams
-from kefu.desk.workflow import OPEN_STATUSES
 from kefu.org.access import member_team_ids
 from kefu.org.models import User
 
@@ -166,27 +166,29 @@ def at_risk_filter(now: Any = None) -> Q:
     desk_ticket_sla_check serve this (a bitmap of the few at-risk rows, not of every running
     clock: 20 → 7 ms at 1M tickets)."""
     now = now or timezone.now()
-    return Q(sla_next_check_at__isnull=False, sla_breached=False, status__in=OPEN_STATUSES) & (
-        Q(response_warned=True) | Q(resolution_warned=True) | Q(sla_next_check_at__lte=now)
+    return (
+        open_tickets_q()
+        & Q(sla_next_check_at__isnull=False, sla_breached=False)
+        & (Q(response_warned=True) | Q(resolution_warned=True) | Q(sla_next_check_at__lte=now))
     )
 
 
 def queue_filter(queue: str, user: User) -> Q | None:
     """The queue's condition (None: every ticket the user sees)."""
     if queue == "mine":
-        return Q(assignee_id=user.pk, status__in=OPEN_STATUSES)
+        return open_tickets_q() & Q(assignee_id=user.pk)
     if queue == "team":
         # the ids themselves (from the versioned cache), not a subquery: then the planner walks
         # the partial index desk_ticket_team_open
-        return Q(team_id__in=sorted(member_team_ids(user)), status__in=OPEN_STATUSES)
+        return open_tickets_q() & Q(team_id__in=sorted(member_team_ids(user)))
     if queue == "unassigned":
-        return Q(assignee__isnull=True, status__in=OPEN_STATUSES)
+        return open_tickets_q() & Q(assignee__isnull=True)
     if queue == "at_risk":
         return at_risk_filter()
     if queue == "breached":
-        return Q(sla_breached=True, status__in=OPEN_STATUSES)
+        return open_tickets_q() & Q(sla_breached=True)
     if queue == "open":
-        return Q(status__in=OPEN_STATUSES)
+        return open_tickets_q()
     return None
 
 

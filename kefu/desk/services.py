@@ -44,11 +44,11 @@ from kefu.desk.models import (
     TicketCounter,
     TicketSearchGram,
     TicketTransition,
+    open_tickets_q,
 )
 from kefu.desk.notify import notify_escalation_level, notify_roles, notify_users
 from kefu.desk.webhooks import webhook_emit
 from kefu.desk.workflow import (
-    OPEN_STATUSES,
     ROLE_LABELS,
     TransitionRefused,
     actor_roles,
@@ -440,7 +440,7 @@ def _route(ticket: Ticket, customer: Customer | None) -> RouteDecision:
 def open_tickets_per_agent(user_ids: list[int]) -> dict[int, int]:
     """The routing load counter (kefu.routing.hooks): each agent's tickets still open."""
     rows = (
-        Ticket.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        Ticket.objects.filter(open_tickets_q(), assignee_id__in=user_ids)
         .values("assignee_id")
         .annotate(n=Count("id"))
     )
@@ -560,9 +560,7 @@ def tickets_retier(*, customer: Customer | None = None) -> int:
     many tickets were recomputed."""
     from django.db.models import F
 
-    from kefu.desk.workflow import OPEN_STATUSES
-
-    stale = Ticket.objects.filter(status__in=OPEN_STATUSES, customer__isnull=False).exclude(
+    stale = Ticket.objects.filter(open_tickets_q(), customer__isnull=False).exclude(
         tier=F("customer__tier")
     )
     if customer is not None:

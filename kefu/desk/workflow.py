@@ -256,6 +256,10 @@ def is_final(ticket: Ticket) -> bool:
 
 
 _ENDED = frozenset().union(*(machine.final for machine in MACHINES.values()))
+ENDED_STATUSES: tuple[str, ...] = tuple(sorted(_ENDED))
+"""Every status, of any type, in which a ticket's work has ended (a final status of its
+lifecycle); the database asks for open tickets as NOT IN these (kefu.desk.models.open_tickets_q,
+which must match: a test keeps kefu.desk.models.ENDED_TICKET_STATUSES equal to this)."""
 OPEN_STATUSES: tuple[str, ...] = tuple(status for status in St.values if status not in _ENDED)
 """Every status, of any type, in which a ticket is still being worked (the open queues)."""
 

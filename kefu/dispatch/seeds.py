@@ -13,8 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kefu.core.seeding import SeedContext
-from kefu.desk.models import Ticket
-from kefu.desk.workflow import OPEN_STATUSES
+from kefu.desk.models import Ticket, open_tickets_q
 from kefu.dispatch.access import is_desk, sees_ticket
 from kefu.dispatch.models import WorkOrder
 from kefu.dispatch.services import (
@@ -70,7 +69,7 @@ def _seed_demo(ctx: SeedContext) -> None:
     departments = {d.code: d for d in Department.objects.all()}
     tickets = [
         ticket
-        for ticket in Ticket.objects.filter(status__in=OPEN_STATUSES, type__in=_WORK)
+        for ticket in Ticket.objects.filter(open_tickets_q(), type__in=_WORK)
         .select_related("assignee")
         .order_by("-created_at")[: DEMO_COUNT * 3]
         if ticket_dispatch_refusal(ticket) is None

@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from kefu.customers.access import customers_for_user
 from kefu.desk.access import tickets_for_user
-from kefu.desk.models import Ticket
+from kefu.desk.models import Ticket, open_tickets_q
 from kefu.desk.selectors import at_risk_filter
-from kefu.desk.workflow import OPEN_STATUSES
 from kefu.org.models import Membership, User
 from kefu.routing.hooks import bound_team_for
 from kefu.routing.models import AgentPresence
@@ -37,7 +36,7 @@ def customer_summary(*, ticket: Ticket, user: User) -> dict[str, Any] | None:
     if customer is None:
         return None
     tickets = tickets_for_user(user).filter(customer_id=customer.pk)
-    open_count = tickets.filter(status__in=OPEN_STATUSES).order_by().count()
+    open_count = tickets.filter(open_tickets_q()).order_by().count()
     recent = list(
         tickets.exclude(pk=ticket.pk)
         .only("id", "number", "subject", "status", "type", "created_at")
@@ -139,7 +138,7 @@ def team_load(*, user: User, now: datetime | None = None) -> list[TeamLoad]:
     user_ids = sorted({membership.user_id for membership in memberships})
     open_rows = {
         row["assignee_id"]: row
-        for row in Ticket.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        for row in Ticket.objects.filter(open_tickets_q(), assignee_id__in=user_ids)
         .values("assignee_id")
         .annotate(
             open=Count("id"),
@@ -158,7 +157,7 @@ def team_load(*, user: User, now: datetime | None = None) -> list[TeamLoad]:
         .values_list("assignee_id", "n")
     )
     unassigned = dict(
-        Ticket.objects.filter(team_id__in=teams, assignee__isnull=True, status__in=OPEN_STATUSES)
+        Ticket.objects.filter(open_tickets_q(), team_id__in=teams, assignee__isnull=True)
         .values("team_id")
         .annotate(n=Count("id"))
         .order_by()
