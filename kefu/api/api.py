@@ -17,6 +17,7 @@ from ninja.throttling import AnonRateThrottle
 
 from kefu.api.auth import AuthedRequest, BearerToken
 from kefu.api.errors import error_response, install_error_handlers
+from kefu.api.output import JSON_DUMPS_PARAMS
 from kefu.api.schemas import ERRORS, InputSchema, Text
 from kefu.api.tokens import token_issue
 from kefu.core.exceptions import ApplicationError
@@ -25,7 +26,7 @@ from kefu.org.roles import user_role_codes
 
 
 class ReadableJSONRenderer(JSONRenderer):
-    json_dumps_params = {"ensure_ascii": False}  # Chinese stays readable in answers and logs
+    json_dumps_params = JSON_DUMPS_PARAMS  # Chinese stays readable in answers and logs
 
 
 def _answer_405_in_the_error_shape(

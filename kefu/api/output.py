@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any, TypeVar, get_args, get_origin
 
+from django.http import HttpResponse
 from django.utils import timezone
+from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
 from kefu.org.models import User
@@ -26,6 +29,10 @@ def ref(obj: Any) -> dict[str, Any] | None:
 
 
 S = TypeVar("S", bound=BaseModel)
+
+# How the API writes JSON (kefu.api.api.ReadableJSONRenderer): Chinese stays readable.
+JSON_DUMPS_PARAMS: dict[str, Any] = {"ensure_ascii": False}
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
@@ -70,3 +77,50 @@ def trusted(schema: type[S], data: dict[str, Any]) -> S:
                 value = trusted(model, value)
         values[name] = value
     return schema.model_construct(**values)
+
+
+@functools.cache
+def _defaults(schema: type[BaseModel]) -> dict[str, Any]:
+    """The schema's fields that have a default, with it (what model_construct fills in)."""
+    return {
+        name: field.get_default(call_default_factory=True)
+        for name, field in schema.model_fields.items()
+        if not field.is_required()
+    }
+
+
+def _plain(schema: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """What ``trusted(schema, data).model_dump()`` gives, built directly: the schema's fields
+    in its order, defaults for the missing ones, nested schemas likewise."""
+    defaults = _defaults(schema)
+    out: dict[str, Any] = {}
+    for name, model, many in _plan(schema):
+        if name not in data:
+            if name in defaults:
+                out[name] = defaults[name]
+            continue
+        value = data[name]
+        if model is not None and value is not None:
+            if many:
+                value = [_plain_item(model, item) for item in value]
+            else:
+                value = _plain_item(model, value)
+        out[name] = value
+    return out
+
+
+def _plain_item(model: type[BaseModel], item: Any) -> Any:
+    if isinstance(item, dict):
+        return _plain(model, item)
+    return item.model_dump() if isinstance(item, BaseModel) else item
+
+
+def trusted_json(
+    schema: type[BaseModel], data: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    """The answer Ninja writes for ``trusted(schema, data)``, byte for byte, written directly:
+    no schema instances for a page of 25 rows and their nested customers, assignees and teams
+    (a tenth of a list request's CPU). For hot endpoints whose answers this code builds itself;
+    a test compares the bytes with Ninja's for the same data."""
+    body = json.dumps(_plain(schema, data), cls=NinjaJSONEncoder, **JSON_DUMPS_PARAMS)
+    return HttpResponse(body, status=status, content_type=JSON_CONTENT_TYPE)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from kefu.customers.models import Customer
@@ -368,7 +369,8 @@ def test_the_answers_built_without_validation_dump_as_the_validated_ones(
 ) -> None:
     """list, detail and create hand Ninja a schema instance made without validation
     (kefu.api.output.trusted): it must dump exactly as validating the same dict does."""
-    from kefu.api.output import trusted
+    from kefu.api.api import api
+    from kefu.api.output import trusted, trusted_json
     from kefu.desk.api import ticket_detail_out, ticket_out
     from kefu.desk.schemas import TicketDetailOut, TicketListOut, TicketOut
 
@@ -389,6 +391,11 @@ def test_the_answers_built_without_validation_dump_as_the_validated_ones(
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # pydantic warns when it dumps a value of a wrong type
             assert trusted(schema, data).model_dump() == validated
+        # and the JSON written directly is, byte for byte, the one Ninja writes for it
+        ninja = api.create_response(RequestFactory().get("/"), validated, status=200)
+        direct = trusted_json(schema, data)
+        assert direct.content == ninja.content
+        assert direct["Content-Type"] == ninja["Content-Type"]
     # and the API answers with it
     answer = client.get(f"/api/v1/tickets/{ticket.pk}").json()
     assert answer["comments"][0]["body"] == "已联系客户"
