@@ -9,36 +9,16 @@
 from django.conf import settings
 from django.db import migrations, models
 
+ENDED = ("arbitration", "cancelled", "closed", "dismissed", "rejected", "withdrawn")
+NOT_ENDED = models.Q(("status__in", ENDED), _negated=True)
 STATE_OPERATIONS = [
-    migrations.RemoveIndex(
-        model_name="ticket",
-        name="desk_ticket_open",
-    ),
-    migrations.RemoveIndex(
-        model_name="ticket",
-        name="desk_ticket_team_open",
-    ),
-    migrations.RemoveIndex(
-        model_name="ticket",
-        name="desk_ticket_unassigned",
-    ),
+    migrations.RemoveIndex(model_name="ticket", name="desk_ticket_open"),
+    migrations.RemoveIndex(model_name="ticket", name="desk_ticket_team_open"),
+    migrations.RemoveIndex(model_name="ticket", name="desk_ticket_unassigned"),
     migrations.AddIndex(
         model_name="ticket",
         index=models.Index(
-            condition=models.Q(
-                (
-                    "status__in",
-                    (
-                        "arbitration",
-                        "cancelled",
-                        "closed",
-                        "dismissed",
-                        "rejected",
-                        "withdrawn",
-                    ),
-                ),
-                _negated=True,
-            ),
+            condition=NOT_ENDED,
             fields=["-id"],
             include=(
                 "status",
@@ -60,23 +40,7 @@ STATE_OPERATIONS = [
     migrations.AddIndex(
         model_name="ticket",
         index=models.Index(
-            condition=models.Q(
-                models.Q(
-                    (
-                        "status__in",
-                        (
-                            "arbitration",
-                            "cancelled",
-                            "closed",
-                            "dismissed",
-                            "rejected",
-                            "withdrawn",
-                        ),
-                    ),
-                    _negated=True,
-                ),
-                ("assignee__isnull", True),
-            ),
+            condition=models.Q(NOT_ENDED, ("assignee__isnull", True)),
             fields=["-id"],
             name="desk_ticket_unassigned",
         ),
@@ -84,22 +48,7 @@ STATE_OPERATIONS = [
     migrations.AddIndex(
         model_name="ticket",
         index=models.Index(
-            condition=models.Q(
-                (
-                    "status__in",
-                    (
-                        "arbitration",
-                        "cancelled",
-                        "closed",
-                        "dismissed",
-                        "rejected",
-                        "withdrawn",
-                    ),
-                ),
-                _negated=True,
-            ),
-            fields=["team", "-id"],
-            name="desk_ticket_team_open",
+            condition=NOT_ENDED, fields=["team", "-id"], name="desk_ticket_team_open"
         ),
     ),
 ]
