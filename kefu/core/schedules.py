@@ -14,6 +14,7 @@ systemd can run it instead of the Huey worker.
 | dashboard.kpis_warm          | every minute  | the dashboard's KPI cards into the shared cache |
 | core.notices_sweep           | every minute  | notices/mail stuck in "sending" → queue again   |
 | routing.presence_expire      | every minute  | agents not seen for 15 min → offline            |
+| core.database_analyze        | daily 03:40   | SQLite: refresh the query planner's statistics  |
 """
 
 from __future__ import annotations
@@ -31,3 +32,4 @@ MONTHLY_REPORT = crontab(day="1", hour="2", minute="0")  # kefu monthly_report
 DASHBOARD_KPIS_WARM = crontab(minute="*")  # kefu warm_dashboard_kpis
 NOTICES_SWEEP = crontab(minute="*")  # kefu sweep_notices
 PRESENCE_EXPIRE = crontab(minute="*")  # kefu expire_presence
+DATABASE_ANALYZE = crontab(hour="3", minute="40")  # kefu analyze_database

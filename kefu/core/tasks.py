@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from huey.contrib.djhuey import db_periodic_task
 
-from kefu.core.schedules import NOTICES_SWEEP
+from kefu.core.schedules import DATABASE_ANALYZE, NOTICES_SWEEP
 
 
 @db_periodic_task(NOTICES_SWEEP)  # type: ignore[untyped-decorator]
@@ -14,3 +14,11 @@ def notices_sweep_task() -> dict[str, dict[str, int]]:
     from kefu.core.sweeps import sweep_all
 
     return sweep_all()
+
+
+@db_periodic_task(DATABASE_ANALYZE)  # type: ignore[untyped-decorator]
+def database_analyze_task() -> str:
+    """Nightly: the query planner's statistics on SQLite (kefu.core.statistics)."""
+    from kefu.core.statistics import planner_statistics_refresh
+
+    return planner_statistics_refresh()

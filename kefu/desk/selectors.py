@@ -13,8 +13,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db import connection, connections
+from django.db.models import Q, QuerySet, Value, prefetch_related_objects
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
@@ -182,7 +184,12 @@ def queue_filter(queue: str, user: User) -> Q | None:
         # the partial index desk_ticket_team_open
         return open_tickets_q() & Q(team_id__in=sorted(member_team_ids(user)))
     if queue == "unassigned":
-        return open_tickets_q() & Q(assignee__isnull=True)
+        if connection.vendor == "postgresql":
+            return open_tickets_q() & Q(assignee__isnull=True)
+        # SQLite looks an IS NULL up in the assignee index, whatever the statistics say, and
+        # reads every ticket without an assignee (220 ms at 1M seeded tickets); as a value it
+        # cannot look up, the open tickets are read instead (the open queue's plan, 6–11 ms)
+        return open_tickets_q() & Q(Exact(Coalesce("assignee_id", Value(0)), 0))
     if queue == "at_risk":
         return at_risk_filter()
     if queue == "breached":
