@@ -218,3 +218,14 @@ def test_the_list_says_how_many_up_to_the_cap_on_every_page(
     assert says in content
     newest_first = sorted(made, key=lambda ticket: -ticket.pk)
     assert newest_first[(page - 1) * 25].number in content
+
+
+def test_the_literal_status_list_takes_status_codes_only() -> None:
+    # the SQLite form writes the statuses into the SQL: anything but a code is refused
+    from django.db.models import F
+
+    from kefu.desk.models import _InLiterals
+
+    with pytest.raises(ValueError, match="status codes only"):
+        _InLiterals(F("status"), ("open", "x') OR 1=1 --"))
+    assert _InLiterals(F("status"), ("open", "in_progress")).rhs == ("open", "in_progress")
